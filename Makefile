@@ -1,0 +1,46 @@
+# remowt - see README.  Plain make: `make`, `make test`, `make cross`,
+# `make install PREFIX=...`.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+           -Wstrict-prototypes -Wmissing-prototypes -Wvla
+DEFS    := -D_DEFAULT_SOURCE -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(EXTRA_CFLAGS)
+LIBS    := -lbearssl -lmbedcrypto -ltommath
+
+# The client: transport, crypto, keys, the RPC client and the CLI.
+CLIENT_SRCS := remowt.c ssh_min.c kex.c cipher.c ed25519.c sshkey.c \
+               hostkeys.c buf.c
+CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
+
+# The agent: freestanding apart from libc, shares only the codec.
+AGENT_SRCS := agent.c buf.c
+
+all: remowt
+
+remowt: $(CLIENT_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBS)
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Header dependencies, kept by hand: few headers, all at top level.
+$(CLIENT_OBJS): buf.h
+ssh_min.o remowt.o kex.o: ssh_min.h cipher.h sshkey.h hostkeys.h
+cipher.o: cipher.h
+ed25519.o sshkey.o: ed25519.h sshkey.h
+hostkeys.o: hostkeys.h sshkey.h
+
+test: all
+	tests/run.sh
+
+install: remowt
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 remowt $(DESTDIR)$(PREFIX)/bin/remowt
+
+clean:
+	rm -f remowt *.o tests/*.o tests/unit_*[!.][!c]
+
+.PHONY: all test install clean

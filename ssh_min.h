@@ -8,54 +8,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SSH_MAX_IDENTITIES 16
-#define SSH_MAX_KNOWN_HOSTS 4
-#define SSH_PATH_MAX 1024
+#include "sshconfig.h"
 
-enum shkc {
-	SHKC_UNSET = 0,
-	SHKC_YES,           /* unknown hosts refused */
-	SHKC_ASK,           /* a person at a terminal may accept */
-	SHKC_ACCEPT_NEW,    /* unknown hosts recorded, changed refused */
-	SHKC_NO,            /* unknown recorded, changed still refused */
-};
+struct ssh_conn;
 
-/* Connection options, from the command line and then ssh_config: the
- * first value obtained for a setting wins, as in ssh. */
-struct ssh_opts {
-	char host[256];            /* as given by the user */
-	char hostname[256];        /* what to connect to (HostName) */
-	char user[128];
-	int port;                  /* 0: unset */
-	char identity[SSH_MAX_IDENTITIES][SSH_PATH_MAX];
-	int n_identity;
-	char known_hosts[SSH_MAX_KNOWN_HOSTS][SSH_PATH_MAX];
-	int n_known_hosts;
-	enum shkc strict;
-	int connect_timeout;       /* seconds, 0: unset */
-	int alive_interval;        /* seconds, -1: unset */
-	int alive_count_max;       /* -1: unset */
-	char ciphers[512];         /* as given, may start with + - ^ */
-	char kex[512];
-	char hostkey_algs[512];
-	char macs[512];
-	char config_file[SSH_PATH_MAX];
-	int verbose;               /* -v count */
-	int quiet;
-};
-
-void ssh_opts_init(struct ssh_opts *o);
 /*
- * One ssh-style option: ch is the option letter ('p', 'l', 'i', 'F',
- * 'o', 'v', 'q') and arg its argument (NULL for v and q).  Returns 0, or
- * -1 after printing a message naming the bad option.
+ * Connect, exchange keys, verify the host key and authenticate.  Returns
+ * NULL only when out of memory; otherwise check ssh_failed() and, on
+ * failure, ssh_report() prints the one-line reason and returns 255.
  */
-int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg);
-/* The option letters ssh_opts_option() takes, in getopt syntax. */
-#define SSH_OPTS_GETOPT "p:l:i:F:o:vq"
-/* [user@]host[:port] or ssh://[user@]host[:port]; -1 with a message if
- * malformed. */
-int ssh_opts_destination(struct ssh_opts *o, const char *dest);
+struct ssh_conn *ssh_connect(struct ssh_opts *o);
+int ssh_failed(const struct ssh_conn *c);
+int ssh_report(struct ssh_conn *c);
+void ssh_close(struct ssh_conn *c);
+
+/* Driving a connection from a poll(2) loop. */
+int ssh_fd(const struct ssh_conn *c);
+short ssh_poll_events(struct ssh_conn *c);
+/* Milliseconds until the connection needs attention, -1 for never. */
+int ssh_poll_timeout(struct ssh_conn *c);
+/* Handle revents of ssh_fd(); -1 once the connection has failed. */
+int ssh_process(struct ssh_conn *c, short revents);
+
+/*
+ * Session channels.  ssh_chan_exec() opens a session, runs command and
+ * waits until the server accepted it: the channel number, or -1.
+ * ext selects the stderr stream.
+ */
+int ssh_chan_exec(struct ssh_conn *c, const char *command);
+size_t ssh_chan_peek(struct ssh_conn *c, int ch, int ext, const uint8_t **p);
+void ssh_chan_consume(struct ssh_conn *c, int ch, int ext, size_t n);
+/* How many bytes ssh_chan_write() will take now. */
+size_t ssh_chan_writable(struct ssh_conn *c, int ch);
+size_t ssh_chan_write(struct ssh_conn *c, int ch, const uint8_t *p, size_t n);
+void ssh_chan_send_eof(struct ssh_conn *c, int ch);
+/* 1 once the server closed the channel and all its data was read. */
+int ssh_chan_finished(struct ssh_conn *c, int ch);
+/* The exit code for remowt: status, 128+N for signal N (*signame set),
+ * or -1 if the server reported neither. */
+int ssh_chan_exit_code(struct ssh_conn *c, int ch, const char **signame);
 
 /*
  * `remowt sh HOST 'COMMAND LINE'`: connect, run the line through the

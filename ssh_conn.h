@@ -1,0 +1,122 @@
+/*
+ * ssh_conn.h - one SSH connection's state, shared by the transport
+ * (ssh_min.c), user authentication (userauth.c) and channels
+ * (channel.c).  Not for use outside the SSH client.
+ */
+#ifndef REMOWT_SSH_CONN_H
+#define REMOWT_SSH_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cipher.h"
+#include "kex.h"
+#include "sshconfig.h"
+#include "sshkey.h"
+
+#define SSH_MAX_CHANNELS 4
+
+struct ssh_chan {
+	int in_use;
+	int open;                  /* confirmed by the server */
+	int failed;                /* open or request refused */
+	uint32_t remote_id;
+	uint32_t remote_window;    /* bytes we may still send */
+	uint32_t remote_maxpkt;
+	uint32_t local_window;     /* bytes the server may still send */
+	uint32_t consumed;         /* read by us, not yet re-granted */
+	struct buf data;           /* stdout bytes received */
+	struct buf ext;            /* stderr bytes received */
+	int request_pending;       /* replies outstanding (want_reply) */
+	int request_answered;      /* set when a reply arrives */
+	int eof_in, close_in;      /* received from the server */
+	int eof_out, close_out;    /* sent by us */
+	int want_eof;              /* send EOF when the transport allows */
+	int have_exit;
+	int exit_status;           /* valid when have_exit */
+	char exit_signal[32];      /* "" unless killed by a signal */
+	char open_error[160];
+};
+
+struct ssh_conn {
+	int fd;
+	struct ssh_opts *opts;
+	int port;
+	char user[128];
+	char host_label[300];      /* host, or [host]:port */
+	char err[768];             /* the first fatal error */
+	int dead;
+	uint64_t deadline;         /* handshake deadline, ms; 0 after */
+
+	char server_version[256];
+	char algs_kex[640], algs_hostkey[512], algs_cipher[512];
+	char algs_mac[512];
+
+	/* Transport buffers: raw bytes in, protected bytes out. */
+	uint8_t *rbuf;
+	size_t rpos, rlen;
+	int rlen_known;
+	uint32_t rpkt_len;
+	uint8_t *wbuf;
+	size_t woff, wlen;
+	uint8_t pad_pool[256];
+
+	uint32_t seq_in, seq_out;
+	uint64_t bytes_in, bytes_out;
+	struct pktc pc_in, pc_out, next_in, next_out;
+	int enc_in, enc_out;
+
+	/* Key exchange. */
+	int kex_phase;
+	int kex_done;              /* completed exchanges */
+	int strict;
+	int skip_guess;
+	const struct kex_alg *kex_alg;
+	char hostkey_alg[64];
+	const struct cipher_alg *next_cipher_in, *next_cipher_out;
+	const struct mac_alg *next_mac_in, *next_mac_out;
+	struct kex_state kex;
+	uint8_t i_c[2048], i_s[4096];
+	size_t i_c_len, i_s_len;
+	uint8_t session_id[KEX_MAX_HASH];
+	size_t session_id_len;
+	struct sshkey hostkey;
+	char server_sig_algs[512];
+
+	/* User authentication. */
+	int authenticated;
+	int auth_state;
+	int auth_replied;          /* the server answered an attempt */
+	char auth_methods[256];    /* what the server said can continue */
+
+	uint64_t last_rx;
+	int alive_pending;
+
+	struct ssh_chan chans[SSH_MAX_CHANNELS];
+};
+
+/* ssh_min.c */
+int ssh_fail(struct ssh_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int ssh_pkt_begin(struct ssh_conn *c, struct buf *b, uint8_t type);
+int ssh_pkt_send(struct ssh_conn *c, struct buf *b);
+int ssh_can_send(struct ssh_conn *c);
+int ssh_in_kex(struct ssh_conn *c);
+size_t ssh_max_payload(void);
+int ssh_wait(struct ssh_conn *c, const int *flag);
+int ssh_flush(struct ssh_conn *c);
+void ssh_debug(struct ssh_conn *c, const char *msg);
+void ssh_sanitize(char *out, size_t outsz, const uint8_t *in, size_t n);
+void ssh_expand_path(const char *in, char *out, size_t outsz);
+
+/* userauth.c */
+int ssh_userauth(struct ssh_conn *c);
+int ssh_auth_dispatch(struct ssh_conn *c, struct buf *msg);
+
+/* channel.c */
+int ssh_chan_dispatch(struct ssh_conn *c, struct buf *msg);
+void ssh_chan_resume(struct ssh_conn *c);
+void ssh_chan_free_all(struct ssh_conn *c);
+
+#endif

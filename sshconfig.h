@@ -1,0 +1,73 @@
+/*
+ * sshconfig.h - connection options: ssh-style command line options,
+ * -o Key=Value, and the algorithm list syntax (+, -, ^).
+ */
+#ifndef REMOWT_SSHCONFIG_H
+#define REMOWT_SSHCONFIG_H
+
+#include <stddef.h>
+
+#define SSH_MAX_IDENTITIES 16
+#define SSH_MAX_KNOWN_HOSTS 4
+#define SSH_PATH_MAX 1024
+
+enum shkc {
+	SHKC_UNSET = 0,
+	SHKC_YES,           /* unknown hosts refused */
+	SHKC_ASK,           /* a person at a terminal may accept */
+	SHKC_ACCEPT_NEW,    /* unknown hosts recorded, changed refused */
+	SHKC_NO,            /* unknown recorded, changed still refused */
+};
+
+/* Connection options, from the command line and then ssh_config: the
+ * first value obtained for a setting wins, as in ssh. */
+struct ssh_opts {
+	char host[256];            /* as given by the user */
+	char hostname[256];        /* what to connect to (HostName) */
+	char user[128];
+	int port;                  /* 0: unset */
+	char identity[SSH_MAX_IDENTITIES][SSH_PATH_MAX];
+	int n_identity;
+	char known_hosts[SSH_MAX_KNOWN_HOSTS][SSH_PATH_MAX];
+	int n_known_hosts;
+	enum shkc strict;
+	int connect_timeout;       /* seconds, 0: unset */
+	int alive_interval;        /* seconds, -1: unset */
+	int alive_count_max;       /* -1: unset */
+	char ciphers[512];         /* as given, may start with + - ^ */
+	char kex[512];
+	char hostkey_algs[512];
+	char macs[512];
+	char config_file[SSH_PATH_MAX];
+	int verbose;               /* -v count */
+	int quiet;
+};
+
+void ssh_opts_init(struct ssh_opts *o);
+/*
+ * One ssh-style option: ch is the option letter ('p', 'l', 'i', 'F',
+ * 'o', 'v', 'q') and arg its argument (NULL for v and q).  Returns 0, or
+ * -1 after printing a message naming the bad option.
+ */
+int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg);
+/* The option letters ssh_opts_option() takes, in getopt syntax. */
+#define SSH_OPTS_GETOPT "p:l:i:F:o:vq"
+/* [user@]host[:port] or ssh://[user@]host[:port]; -1 with a message if
+ * malformed. */
+int ssh_opts_destination(struct ssh_opts *o, const char *dest);
+
+/*
+ * Resolve an algorithm list setting against the defaults: a plain list
+ * replaces them, "+list" appends, "-list" removes (wildcards allowed),
+ * "^list" puts first.  Every name must be one of all (a comma-separated
+ * list).  Writes a comma-separated list to out; -1 with a message in err
+ * if a name is unknown or out is too small.
+ */
+int algs_resolve(const char *spec, const char *defaults, const char *all,
+    char *out, size_t outsz, char *err, size_t errlen);
+/* Does the comma-separated list contain name exactly? */
+int namelist_has(const char *list, const char *name);
+/* Shell-style wildcard match of * and ? (case-sensitive). */
+int wildmatch(const char *pattern, const char *s);
+
+#endif

@@ -37,7 +37,7 @@ ed25519.o sshkey.o: ed25519.h sshkey.h
 hostkeys.o: hostkeys.h sshkey.h
 
 # Unit tests: each links only the modules it tests.
-UNIT_TESTS := tests/unit_ed25519 tests/unit_ed25519_ct
+UNIT_TESTS := tests/unit_ed25519 tests/unit_ed25519_ct tests/unit_cipher
 
 tests/unit_ed25519: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_ed25519.c ed25519.c buf.c -lbearssl
@@ -47,6 +47,11 @@ tests/unit_ed25519: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -gdwarf-4 -DCT_CHECK -I. -o $@ tests/unit_ed25519.c \
 	    ed25519.c buf.c -lbearssl
+
+# Includes cipher.c itself to reach its internal helpers.
+tests/unit_cipher: tests/unit_cipher.c cipher.c cipher.h buf.c buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_cipher.c buf.c -lbearssl \
+	    -lmbedcrypto
 
 test: all $(UNIT_TESTS)
 	tests/run.sh

@@ -53,17 +53,24 @@ struct mac_alg {
 	int id;
 };
 
-/* A direction's state.  Large enough for every algorithm, no allocation. */
+/*
+ * A direction's state.  Large enough for every algorithm, no allocation.
+ * The GCM context points into the structure itself; a copy notices that
+ * and rebinds on its next use, but every copy holds key material and
+ * must be wiped with pktc_wipe().
+ */
 struct pktc {
 	const struct cipher_alg *cipher;
 	const struct mac_alg *mac;       /* NULL for AEAD ciphers */
 	union {
 		struct {
 			uint8_t k_main[32], k_len[32];
+			br_chacha20_run run;
 		} chacha;
 		struct {
-			br_aes_gen_ctrcbc_keys aes;
+			br_aes_gen_ctr_keys aes;
 			br_gcm_context gcm;
+			const void *bound;       /* where gcm was bound */
 			uint8_t iv[12];
 		} gcm;
 		struct {
@@ -71,8 +78,7 @@ struct pktc {
 			uint8_t ctr[16];
 		} ctr;
 	} u;
-	uint8_t mac_key[PKTC_MAX_KEY];
-	const br_hash_class *mac_hash;
+	br_hmac_key_context mac_kc;      /* inner and outer pad states */
 };
 
 /* Lookup by SSH name; NULL if not supported. */
@@ -112,8 +118,10 @@ size_t pktc_first_len(const struct pktc *c);
 uint32_t pktc_get_length(struct pktc *c, uint32_t seq, uint8_t *first);
 /* pkt[0..len) is the whole packet including the 4-byte length, with the
  * first pktc_first_len() bytes as left by pktc_get_length().  Verify the
- * tag in constant time and decrypt in place.  0 if authentic, -1 if not
- * (and nothing of the plaintext may be used). */
+ * tag in constant time and decrypt in place.  0 if authentic, and then
+ * pkt[0..len) is the plaintext packet, length field included.  -1 if not:
+ * pkt is zeroed and the direction's state is undefined (the connection
+ * must be dropped). */
 int pktc_open(struct pktc *c, uint32_t seq, uint8_t *pkt, size_t len,
     const uint8_t *tag);
 

@@ -70,7 +70,9 @@
 #define PKT_OVERHEAD (4 + 1 + 255 + PKTC_MAX_TAG)
 #define CHAN_WINDOW (4 * 1024 * 1024)
 #define CHAN_MAXPKT (128 * 1024)
-#define REKEY_BYTES (1ULL << 30)
+#ifndef REKEY_BYTES
+#define REKEY_BYTES (1ULL << 30)        /* RFC 4344 advises 1 GiB for AES */
+#endif
 #define BANNER_MAX_LINES 64
 #define BANNER_MAX_LINE 1024
 #define HANDSHAKE_TIMEOUT 60
@@ -310,7 +312,7 @@ static int sock_read(struct ssh_conn *c)
 static int send_kexinit(struct ssh_conn *c)
 {
 	struct buf b;
-	char kexlist[640];
+	char kexlist[sizeof c->algs_kex + 64];
 	uint8_t cookie[16];
 
 	if (random_bytes(cookie, sizeof cookie) != 0 ||
@@ -366,14 +368,40 @@ static int choose(const char *ours, const char *theirs, char *out,
 	return -1;
 }
 
+/* Does theirs hold a name from all other than legacy? */
+static int offers_modern(const char *theirs, const char *all,
+    const char *legacy)
+{
+	char name[64];
+	const char *p = theirs, *end;
+	size_t n;
+
+	while (*p != '\0') {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n < sizeof name) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (strcmp(name, legacy) != 0 && namelist_has(all, name))
+				return 1;
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
 static int no_match(struct ssh_conn *c, const char *what, const char *ours,
-    const char *theirs, const char *legacy, const char *option)
+    const char *theirs, const char *all, const char *legacy,
+    const char *option)
 {
 	char shown[256];
 
 	sanitize(shown, sizeof shown, (const uint8_t *)theirs, strlen(theirs),
 	    0);
-	if (legacy != NULL && namelist_has(theirs, legacy))
+	if (legacy != NULL && namelist_has(theirs, legacy) &&
+	    !offers_modern(theirs, all, legacy))
 		return ssh_fail(c, "no matching %s: the server offers only %s, "
 		    "which is off by default as it relies on SHA-1; if you "
 		    "trust this device, add -o %s=+%s (or the line "
@@ -414,13 +442,15 @@ static int negotiate_cipher(struct ssh_conn *c, const char *enc,
 	char name[64];
 
 	if (choose(c->algs_cipher, enc, name, sizeof name) != 0)
-		return no_match(c, "cipher", c->algs_cipher, enc, NULL, NULL);
+		return no_match(c, "cipher", c->algs_cipher, enc,
+		    cipher_all_list, NULL, NULL);
 	*calg = cipher_by_name(name);
 	*malg = NULL;
 	if ((*calg)->aead)
 		return 0;
 	if (choose(c->algs_mac, mac, name, sizeof name) != 0)
-		return no_match(c, "MAC", c->algs_mac, mac, "hmac-sha1", "MACs");
+		return no_match(c, "MAC", c->algs_mac, mac, mac_all_list,
+		    "hmac-sha1", "MACs");
 	*malg = mac_by_name(name);
 	return 0;
 }
@@ -431,12 +461,14 @@ static int negotiate(struct ssh_conn *c, struct kexinit_lists *l)
 
 	if (choose(c->algs_kex, l->kex, name, sizeof name) != 0)
 		return no_match(c, "key exchange method", c->algs_kex, l->kex,
-		    "diffie-hellman-group14-sha1", "KexAlgorithms");
+		    kex_all_list, "diffie-hellman-group14-sha1",
+		    "KexAlgorithms");
 	c->kex_alg = kex_by_name(name);
 	if (choose(c->algs_hostkey, l->hostkey, c->hostkey_alg,
 	    sizeof c->hostkey_alg) != 0)
 		return no_match(c, "host key type", c->algs_hostkey,
-		    l->hostkey, "ssh-rsa", "HostKeyAlgorithms");
+		    l->hostkey, ALL_HOSTKEY_ALGS, "ssh-rsa",
+		    "HostKeyAlgorithms");
 	if (negotiate_cipher(c, l->enc_cs, l->mac_cs, &c->next_cipher_out,
 	    &c->next_mac_out) != 0 ||
 	    negotiate_cipher(c, l->enc_sc, l->mac_sc, &c->next_cipher_in,

@@ -47,6 +47,7 @@ struct ssh_conn {
 	char host_label[300];      /* host, or [host]:port */
 	char err[768];             /* the first fatal error */
 	int dead;
+	int reported;              /* the error was already printed */
 	uint64_t deadline;         /* handshake deadline, ms; 0 after */
 
 	char server_version[256];
@@ -108,7 +109,6 @@ int ssh_wait(struct ssh_conn *c, const int *flag);
 int ssh_flush(struct ssh_conn *c);
 void ssh_debug(struct ssh_conn *c, const char *msg);
 void ssh_sanitize(char *out, size_t outsz, const uint8_t *in, size_t n);
-void ssh_expand_path(const char *in, char *out, size_t outsz);
 
 /* userauth.c */
 int ssh_userauth(struct ssh_conn *c);

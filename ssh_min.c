@@ -579,37 +579,19 @@ static size_t exchange_hash(struct ssh_conn *c, const uint8_t *ks,
 	return (hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
 }
 
-static const char *home_dir(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && h[0] != '\0')
-		return h;
-	pw = getpwuid(getuid());
-	return pw != NULL ? pw->pw_dir : "/";
-}
-
-/* "~/x" relative to the home directory. */
-void ssh_expand_path(const char *in, char *out, size_t outsz)
-{
-	if (in[0] == '~' && in[1] == '/')
-		snprintf(out, outsz, "%s%s", home_dir(), in + 1);
-	else
-		snprintf(out, outsz, "%s", in);
-}
-
 static int known_hosts_files(struct ssh_conn *c, char files[][SSH_PATH_MAX])
 {
 	int i, n = c->opts->n_known_hosts;
 
 	if (n == 0) {
-		ssh_expand_path("~/.ssh/known_hosts", files[0], SSH_PATH_MAX);
-		ssh_expand_path("~/.ssh/known_hosts2", files[1], SSH_PATH_MAX);
+		ssh_expand_tokens(c->opts, "~/.ssh/known_hosts", files[0],
+		    SSH_PATH_MAX);
+		ssh_expand_tokens(c->opts, "~/.ssh/known_hosts2", files[1],
+		    SSH_PATH_MAX);
 		return 2;
 	}
 	for (i = 0; i < n; i++)
-		ssh_expand_path(c->opts->known_hosts[i], files[i],
+		ssh_expand_tokens(c->opts, c->opts->known_hosts[i], files[i],
 		    SSH_PATH_MAX);
 	return n;
 }
@@ -659,7 +641,8 @@ static int ask_yes(const char *question)
 static int record_host(struct ssh_conn *c, const char *file,
     const struct sshkey *key, const char *fp)
 {
-	if (hostkeys_add(file, c->opts->hostname, c->port, key, 0) != 0)
+	if (hostkeys_add(file, c->opts->hostname, c->port, key,
+	    c->opts->hash_known_hosts == 1) != 0)
 		return ssh_fail(c, "cannot record the host key in %s: %s",
 		    file, strerror(errno));
 	if (!c->opts->quiet)
@@ -1327,20 +1310,6 @@ static int resolve_algorithms(struct ssh_conn *c)
 	return 0;
 }
 
-static const char *login_user(struct ssh_opts *o)
-{
-	struct passwd *pw;
-	const char *u;
-
-	if (o->user[0] != '\0')
-		return o->user;
-	pw = getpwuid(getuid());
-	if (pw != NULL)
-		return pw->pw_name;
-	u = getenv("USER");
-	return u != NULL ? u : "root";
-}
-
 struct ssh_conn *ssh_connect(struct ssh_opts *o)
 {
 	struct ssh_conn *c;
@@ -1358,10 +1327,22 @@ struct ssh_conn *ssh_connect(struct ssh_opts *o)
 		ssh_fail(c, "out of memory");
 		return c;
 	}
+	if (ssh_opts_load_config(o) != 0) {
+		ssh_fail(c, "configuration error");
+		c->reported = 1;        /* the reader named file and line */
+		return c;
+	}
 	if (o->hostname[0] == '\0')
 		snprintf(o->hostname, sizeof o->hostname, "%s", o->host);
+	if ((o->proxy_jump[0] && strcmp(o->proxy_jump, "none") != 0) ||
+	    (o->proxy_command[0] && strcmp(o->proxy_command, "none") != 0)) {
+		ssh_fail(c, "ProxyJump and ProxyCommand are not supported yet; "
+		    "connect to the host directly");
+		return c;
+	}
 	c->port = o->port ? o->port : 22;
-	snprintf(c->user, sizeof c->user, "%s", login_user(o));
+	snprintf(c->user, sizeof c->user, "%s",
+	    o->user[0] ? o->user : ssh_local_user());
 	if (c->port == 22)
 		snprintf(c->host_label, sizeof c->host_label, "%s",
 		    o->hostname);
@@ -1411,6 +1392,8 @@ void ssh_close(struct ssh_conn *c)
 
 int ssh_report(struct ssh_conn *c)
 {
+	if (c->reported)
+		return 255;
 	fprintf(stderr, "remowt: %s: %s\n", c->host_label[0] ? c->host_label :
 	    c->opts->host, c->err[0] ? c->err : "connection failed");
 	return 255;

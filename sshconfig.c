@@ -4,11 +4,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "sshconfig.h"
 
@@ -17,11 +20,15 @@ void ssh_opts_init(struct ssh_opts *o)
 	memset(o, 0, sizeof *o);
 	o->alive_interval = -1;
 	o->alive_count_max = -1;
+	o->hash_known_hosts = -1;
 }
+
+/* "FILE line N: " while a config file is read, so errors say where. */
+static char where[SSH_PATH_MAX + 32];
 
 static int opt_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "remowt: %s: '%s'\n", what, arg);
+	fprintf(stderr, "remowt: %s%s: '%s'\n", where, what, arg);
 	return -1;
 }
 
@@ -122,9 +129,25 @@ static int set_first_str(char *field, size_t size, const char *v,
 	return 0;
 }
 
+static int set_yesno(int *field, const char *v, const char *what)
+{
+	int b;
+
+	if (strcasecmp(v, "yes") == 0)
+		b = 1;
+	else if (strcasecmp(v, "no") == 0)
+		b = 0;
+	else
+		return opt_error(what, v);
+	if (*field == -1)
+		*field = b;
+	return 0;
+}
+
 /*
  * One "Key Value" setting, as from -o or a config file.  The first value
- * obtained for a key wins.
+ * obtained for a key wins.  0 when set, -1 after a message about a bad
+ * value, 1 for a keyword remowt does not know.
  */
 static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 {
@@ -161,9 +184,15 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 		    v, "bad HostKeyAlgorithms");
 	if (strcasecmp(key, "MACs") == 0)
 		return set_first_str(o->macs, sizeof o->macs, v, "bad MACs");
-	fprintf(stderr, "remowt: unsupported option '%s' (see remowt --help)\n",
-	    key);
-	return -1;
+	if (strcasecmp(key, "HashKnownHosts") == 0)
+		return set_yesno(&o->hash_known_hosts, v, "bad HashKnownHosts");
+	if (strcasecmp(key, "ProxyJump") == 0)
+		return set_first_str(o->proxy_jump, sizeof o->proxy_jump, v,
+		    "bad ProxyJump");
+	if (strcasecmp(key, "ProxyCommand") == 0)
+		return set_first_str(o->proxy_command,
+		    sizeof o->proxy_command, v, "bad ProxyCommand");
+	return 1;
 }
 
 /* -o accepts "Key=Value", "Key Value" and "Key = Value". */
@@ -192,7 +221,14 @@ static int set_dash_o(struct ssh_opts *o, const char *arg)
 		p++;
 	if (*p == '\0')
 		return opt_error("-o option has no value", arg);
-	return set_keyword(o, key, p);
+	switch (set_keyword(o, key, p)) {
+	case 0:
+		return 0;
+	case 1:
+		fprintf(stderr, "remowt: unsupported option -o %s (see remowt "
+		    "--help for the options remowt knows)\n", key);
+	}
+	return -1;
 }
 
 int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg)
@@ -435,4 +471,337 @@ int algs_resolve(const char *spec, const char *defaults, const char *all,
 	}
 	snprintf(err, errlen, "algorithm list too long");
 	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* ssh_config files                                                    */
+
+#define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_ARGS 64
+#define CONFIG_MAX_DEPTH 8
+
+struct config_ctx {
+	struct ssh_opts *o;
+	const char *file;
+	unsigned long line;
+	int user_file;          /* relative Include paths start at ~/.ssh */
+	int depth;
+};
+
+static int config_read(struct ssh_opts *o, const char *path, int user_file,
+    int depth);
+
+const char *ssh_home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && h[0] != '\0')
+		return h;
+	pw = getpwuid(getuid());
+	return pw != NULL ? pw->pw_dir : "/";
+}
+
+const char *ssh_local_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *u;
+
+	if (pw != NULL)
+		return pw->pw_name;
+	u = getenv("USER");
+	return u != NULL ? u : "unknown";
+}
+
+void ssh_expand_tokens(const struct ssh_opts *o, const char *in, char *out,
+    size_t outsz)
+{
+	size_t n = 0;
+	char num[16];
+	const char *add;
+
+	if (outsz == 0)
+		return;
+	if (in[0] == '~' && (in[1] == '/' || in[1] == '\0')) {
+		n = (size_t)snprintf(out, outsz, "%s", ssh_home_dir());
+		in++;
+	}
+	for (; *in != '\0' && n + 1 < outsz; in++) {
+		if (*in != '%' || in[1] == '\0') {
+			out[n++] = *in;
+			continue;
+		}
+		in++;
+		switch (*in) {
+		case 'd': add = ssh_home_dir(); break;
+		case 'u': add = ssh_local_user(); break;
+		case 'h': add = o->hostname[0] ? o->hostname : o->host; break;
+		case 'n': add = o->host; break;
+		case 'r': add = o->user[0] ? o->user : ssh_local_user(); break;
+		case 'p':
+			snprintf(num, sizeof num, "%d", o->port ? o->port : 22);
+			add = num;
+			break;
+		case '%': add = "%"; break;
+		default:
+			/* Unknown tokens stay as written. */
+			out[n++] = '%';
+			if (n + 1 < outsz)
+				out[n++] = *in;
+			continue;
+		}
+		while (*add != '\0' && n + 1 < outsz)
+			out[n++] = *add++;
+	}
+	out[n] = '\0';
+}
+
+static int config_error(struct config_ctx *x, const char *what)
+{
+	fprintf(stderr, "remowt: %s line %lu: %s\n", x->file, x->line, what);
+	return -1;
+}
+
+/* Split a line into words: whitespace-separated, "quoted" allowed, and
+ * "Keyword=value" splits at the first '='.  -1 on an unbalanced quote. */
+static int split_words(char *line, char **argv, int max, int *argc)
+{
+	char *p = line, *w;
+	int n = 0;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || (n == 1 && *p == '=' &&
+		    argv[0] + strlen(argv[0]) + 1 <= p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		if (n == max)
+			return -1;
+		if (*p == '"') {
+			w = ++p;
+			while (*p != '\0' && *p != '"')
+				p++;
+			if (*p != '"')
+				return -1;
+		} else {
+			w = p;
+			while (*p != '\0' && *p != ' ' && *p != '\t' &&
+			    (n > 0 || *p != '='))
+				p++;
+		}
+		argv[n++] = w;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	*argc = n;
+	return 0;
+}
+
+/* A comma-separated pattern list: 1 if some positive pattern matches and
+ * no negated one does. */
+static int pattern_list_match(const char *list, const char *name)
+{
+	char pat[256], lname[256];
+	const char *p = list;
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; name[i] != '\0' && i + 1 < sizeof lname; i++)
+		lname[i] = (char)tolower((unsigned char)name[i]);
+	lname[i] = '\0';
+	while ((p = next_name(p, pat, sizeof pat)) != NULL) {
+		int neg = pat[0] == '!';
+		char *q;
+
+		for (q = pat; *q != '\0'; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (wildmatch(pat + neg, lname)) {
+			if (neg)
+				return 0;
+			hit = 1;
+		}
+	}
+	return hit;
+}
+
+/* "Host a b !c": the patterns are words, each possibly negated. */
+static int host_line_matches(struct config_ctx *x, char **argv, int argc)
+{
+	int i, hit = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '!') {
+			if (pattern_list_match(argv[i] + 1, x->o->host))
+				return 0;
+		} else if (pattern_list_match(argv[i], x->o->host)) {
+			hit = 1;
+		}
+	}
+	return hit;
+}
+
+/* Match all | [!]host|originalhost|user|localuser PATTERNS ...; -1 on an
+ * unsupported criterion. */
+static int match_line_matches(struct config_ctx *x, char **argv, int argc)
+{
+	struct ssh_opts *o = x->o;
+	int i, result = 1, neg, hit;
+	const char *crit, *subject;
+
+	if (argc == 2 && strcasecmp(argv[1], "all") == 0)
+		return 1;
+	for (i = 1; i < argc; i += 2) {
+		crit = argv[i];
+		neg = crit[0] == '!';
+		crit += neg;
+		if (i + 1 >= argc)
+			return config_error(x, "Match criterion without "
+			    "patterns");
+		if (strcasecmp(crit, "host") == 0)
+			subject = o->hostname[0] ? o->hostname : o->host;
+		else if (strcasecmp(crit, "originalhost") == 0)
+			subject = o->host;
+		else if (strcasecmp(crit, "user") == 0)
+			subject = o->user[0] ? o->user : ssh_local_user();
+		else if (strcasecmp(crit, "localuser") == 0)
+			subject = ssh_local_user();
+		else
+			return config_error(x, "unsupported Match criterion "
+			    "(remowt knows all, host, originalhost, user, "
+			    "localuser)");
+		hit = pattern_list_match(argv[i + 1], subject);
+		if (hit == neg)
+			result = 0;
+	}
+	return result;
+}
+
+static int config_include(struct config_ctx *x, char **argv, int argc)
+{
+	char pattern[2 * SSH_PATH_MAX + 16], expanded[SSH_PATH_MAX];
+	glob_t g;
+	size_t j;
+	int i, r;
+
+	if (x->depth >= CONFIG_MAX_DEPTH)
+		return config_error(x, "Include nested too deeply");
+	for (i = 1; i < argc; i++) {
+		ssh_expand_tokens(x->o, argv[i], expanded, sizeof expanded);
+		if (expanded[0] == '/')
+			snprintf(pattern, sizeof pattern, "%s", expanded);
+		else if (x->user_file)
+			snprintf(pattern, sizeof pattern, "%s/.ssh/%s",
+			    ssh_home_dir(), expanded);
+		else
+			snprintf(pattern, sizeof pattern, "/etc/ssh/%s",
+			    expanded);
+		r = glob(pattern, 0, NULL, &g);
+		if (r == GLOB_NOMATCH)
+			continue;
+		if (r != 0)
+			return config_error(x, "cannot expand Include");
+		for (j = 0; j < g.gl_pathc; j++) {
+			if (config_read(x->o, g.gl_pathv[j], x->user_file,
+			    x->depth + 1) != 0) {
+				globfree(&g);
+				return -1;
+			}
+		}
+		globfree(&g);
+	}
+	return 0;
+}
+
+static int config_line(struct config_ctx *x, char *line, int *active)
+{
+	char *argv[CONFIG_MAX_ARGS], value[CONFIG_MAX_LINE];
+	int argc, i, r;
+	size_t n = 0;
+
+	if (split_words(line, argv, CONFIG_MAX_ARGS, &argc) != 0)
+		return config_error(x, "unbalanced quotes or too many words");
+	if (argc == 0)
+		return 0;
+	if (strcasecmp(argv[0], "Host") == 0) {
+		if (argc < 2)
+			return config_error(x, "Host needs a pattern");
+		*active = host_line_matches(x, argv, argc);
+		return 0;
+	}
+	if (strcasecmp(argv[0], "Match") == 0) {
+		if (argc < 2)
+			return config_error(x, "Match needs a criterion");
+		r = match_line_matches(x, argv, argc);
+		if (r < 0)
+			return -1;
+		*active = r;
+		return 0;
+	}
+	if (!*active)
+		return 0;
+	if (strcasecmp(argv[0], "Include") == 0)
+		return config_include(x, argv, argc);
+	if (argc < 2)
+		return config_error(x, "keyword without a value");
+	/* Multi-word values (ProxyCommand) are joined back with spaces. */
+	value[0] = '\0';
+	for (i = 1; i < argc; i++)
+		n += (size_t)snprintf(value + n, n < sizeof value ?
+		    sizeof value - n : 0, "%s%s", i > 1 ? " " : "", argv[i]);
+	if (n >= sizeof value)
+		return config_error(x, "value too long");
+	snprintf(where, sizeof where, "%s line %lu: ", x->file, x->line);
+	r = set_keyword(x->o, argv[0], value);
+	where[0] = '\0';
+	return r < 0 ? -1 : 0;
+}
+
+static int config_read(struct ssh_opts *o, const char *path, int user_file,
+    int depth)
+{
+	struct config_ctx x = { o, path, 0, user_file, depth };
+	char line[CONFIG_MAX_LINE];
+	int active = 1, rc = 0;
+	size_t len;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (errno == ENOENT && depth == 0 && o->config_file[0] == '\0')
+			return 0;
+		if (errno == ENOENT && depth > 0)
+			return 0;
+		fprintf(stderr, "remowt: cannot read %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+		x.line++;
+		len = strlen(line);
+		if (len == sizeof line - 1 && line[len - 1] != '\n') {
+			rc = config_error(&x, "line too long");
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		rc = config_line(&x, line, &active);
+	}
+	fclose(f);
+	return rc;
+}
+
+int ssh_opts_load_config(struct ssh_opts *o)
+{
+	char user[SSH_PATH_MAX];
+
+	if (o->config_loaded)
+		return 0;
+	o->config_loaded = 1;
+	if (o->config_file[0] != '\0') {
+		ssh_expand_tokens(o, o->config_file, user, sizeof user);
+		return config_read(o, user, 1, 0);
+	}
+	snprintf(user, sizeof user, "%s/.ssh/config", ssh_home_dir());
+	if (config_read(o, user, 1, 0) != 0)
+		return -1;
+	return config_read(o, "/etc/ssh/ssh_config", 0, 0);
 }

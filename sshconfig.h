@@ -38,7 +38,11 @@ struct ssh_opts {
 	char kex[512];
 	char hostkey_algs[512];
 	char macs[512];
+	int hash_known_hosts;      /* -1: unset */
+	char proxy_jump[512];
+	char proxy_command[1024];
 	char config_file[SSH_PATH_MAX];
+	int config_loaded;
 	int verbose;               /* -v count */
 	int quiet;
 };
@@ -55,6 +59,24 @@ int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg);
 /* [user@]host[:port] or ssh://[user@]host[:port]; -1 with a message if
  * malformed. */
 int ssh_opts_destination(struct ssh_opts *o, const char *dest);
+
+/*
+ * Read ssh_config: the -F file alone if one was given, else
+ * ~/.ssh/config and then /etc/ssh/ssh_config.  Host and Match blocks
+ * select lines by the host name given; the first value obtained for a
+ * setting wins, and keywords remowt does not use are ignored.  Returns 0,
+ * or -1 after printing a message that names the file and line.
+ */
+int ssh_opts_load_config(struct ssh_opts *o);
+/*
+ * Expand a leading ~ and the tokens %% %d (home) %u (local user)
+ * %h (remote host) %n (host as given) %r (remote user) %p (port).
+ */
+void ssh_expand_tokens(const struct ssh_opts *o, const char *in, char *out,
+    size_t outsz);
+/* The local user's name and home directory. */
+const char *ssh_local_user(void);
+const char *ssh_home_dir(void);
 
 /*
  * Resolve an algorithm list setting against the defaults: a plain list

@@ -107,7 +107,7 @@ static int try_identity_file(struct ssh_conn *c, const char *name,
 	struct stat st;
 	int r;
 
-	ssh_expand_path(name, path, sizeof path);
+	ssh_expand_tokens(c->opts, name, path, sizeof path);
 	if (stat(path, &st) != 0) {
 		if (explicit)
 			fprintf(stderr, "remowt: identity file %s: %s\n", path,

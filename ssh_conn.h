@@ -89,6 +89,10 @@ struct ssh_conn {
 	int authenticated;
 	int auth_state;
 	int auth_replied;          /* the server answered an attempt */
+	int auth_method;           /* the method awaiting a verdict */
+	int tried_pubkey, tried_password, tried_kbdint;
+	int kbdint_asked;          /* the last attempt brought questions */
+	int no_prompt;             /* nobody to ask for a password */
 	char auth_methods[256];    /* what the server said can continue */
 
 	uint64_t last_rx;

@@ -21,6 +21,10 @@ void ssh_opts_init(struct ssh_opts *o)
 	o->alive_interval = -1;
 	o->alive_count_max = -1;
 	o->hash_known_hosts = -1;
+	o->pubkey_auth = -1;
+	o->password_auth = -1;
+	o->kbdint_auth = -1;
+	o->batch_mode = -1;
 }
 
 /* "FILE line N: " while a config file is read, so errors say where. */
@@ -186,6 +190,21 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 		return set_first_str(o->macs, sizeof o->macs, v, "bad MACs");
 	if (strcasecmp(key, "HashKnownHosts") == 0)
 		return set_yesno(&o->hash_known_hosts, v, "bad HashKnownHosts");
+	if (strcasecmp(key, "PubkeyAuthentication") == 0)
+		return set_yesno(&o->pubkey_auth, v,
+		    "bad PubkeyAuthentication");
+	if (strcasecmp(key, "PasswordAuthentication") == 0)
+		return set_yesno(&o->password_auth, v,
+		    "bad PasswordAuthentication");
+	if (strcasecmp(key, "KbdInteractiveAuthentication") == 0 ||
+	    strcasecmp(key, "ChallengeResponseAuthentication") == 0)
+		return set_yesno(&o->kbdint_auth, v,
+		    "bad KbdInteractiveAuthentication");
+	if (strcasecmp(key, "BatchMode") == 0)
+		return set_yesno(&o->batch_mode, v, "bad BatchMode");
+	if (strcasecmp(key, "NumberOfPasswordPrompts") == 0)
+		return set_first_int(&o->password_prompts, 0, v, 1, 100,
+		    "bad NumberOfPasswordPrompts");
 	if (strcasecmp(key, "ProxyJump") == 0)
 		return set_first_str(o->proxy_jump, sizeof o->proxy_jump, v,
 		    "bad ProxyJump");

@@ -39,6 +39,11 @@ struct ssh_opts {
 	char hostkey_algs[512];
 	char macs[512];
 	int hash_known_hosts;      /* -1: unset */
+	int pubkey_auth;           /* -1: unset (yes) */
+	int password_auth;         /* -1: unset (yes) */
+	int kbdint_auth;           /* -1: unset (yes) */
+	int batch_mode;            /* -1: unset (no) */
+	int password_prompts;      /* 0: unset (3) */
 	char proxy_jump[512];
 	char proxy_command[1024];
 	char config_file[SSH_PATH_MAX];

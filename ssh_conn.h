@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cipher.h"
 #include "kex.h"
+#include "sshagent.h"
 #include "sshconfig.h"
 #include "sshkey.h"
 
@@ -93,6 +94,8 @@ struct ssh_conn {
 	int tried_pubkey, tried_password, tried_kbdint;
 	int kbdint_asked;          /* the last attempt brought questions */
 	int no_prompt;             /* nobody to ask for a password */
+	struct sshagent agent;
+	int agent_opened, agent_keys;
 	char auth_methods[256];    /* what the server said can continue */
 
 	uint64_t last_rx;

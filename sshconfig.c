@@ -25,6 +25,7 @@ void ssh_opts_init(struct ssh_opts *o)
 	o->password_auth = -1;
 	o->kbdint_auth = -1;
 	o->batch_mode = -1;
+	o->identities_only = -1;
 }
 
 /* "FILE line N: " while a config file is read, so errors say where. */
@@ -200,6 +201,11 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 	    strcasecmp(key, "ChallengeResponseAuthentication") == 0)
 		return set_yesno(&o->kbdint_auth, v,
 		    "bad KbdInteractiveAuthentication");
+	if (strcasecmp(key, "IdentitiesOnly") == 0)
+		return set_yesno(&o->identities_only, v, "bad IdentitiesOnly");
+	if (strcasecmp(key, "IdentityAgent") == 0)
+		return set_first_str(o->identity_agent,
+		    sizeof o->identity_agent, v, "bad IdentityAgent");
 	if (strcasecmp(key, "BatchMode") == 0)
 		return set_yesno(&o->batch_mode, v, "bad BatchMode");
 	if (strcasecmp(key, "NumberOfPasswordPrompts") == 0)

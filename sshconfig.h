@@ -43,6 +43,8 @@ struct ssh_opts {
 	int password_auth;         /* -1: unset (yes) */
 	int kbdint_auth;           /* -1: unset (yes) */
 	int batch_mode;            /* -1: unset (no) */
+	int identities_only;       /* -1: unset (no) */
+	char identity_agent[SSH_PATH_MAX];   /* "" default, "none" */
 	int password_prompts;      /* 0: unset (3) */
 	char proxy_jump[512];
 	char proxy_command[1024];

@@ -10,6 +10,7 @@
 #include "askpass.h"
 #include "buf.h"
 #include "ssh_conn.h"
+#include "sshagent.h"
 #include "sshkey.h"
 
 #define SSH_MSG_SERVICE_REQUEST 5
@@ -31,7 +32,7 @@ static const char *const default_identities[] = {
 	"~/.ssh/id_ed25519",
 };
 
-enum auth_reply { AUTH_WAITING, AUTH_OK, AUTH_REFUSED };
+enum auth_reply { AUTH_WAITING, AUTH_OK, AUTH_REFUSED, AUTH_PKOK };
 enum auth_method { M_NONE, M_PUBKEY, M_PASSWORD, M_KBDINT };
 
 static int setting(int v, int dflt)
@@ -72,39 +73,93 @@ static int await_verdict(struct ssh_conn *c, enum auth_method m)
 	return c->auth_state == AUTH_OK ? 1 : 0;
 }
 
+/* The signature algorithm for a key: RSA follows server-sig-algs. */
+static const char *pubkey_alg(struct ssh_conn *c, enum sshkey_type t)
+{
+	switch (t) {
+	case KEY_ED25519:
+		return "ssh-ed25519";
+	case KEY_ECDSA_P256:
+		return "ecdsa-sha2-nistp256";
+	case KEY_RSA:
+		if (c->server_sig_algs[0] == '\0' ||
+		    namelist_has(c->server_sig_algs, "rsa-sha2-512"))
+			return "rsa-sha2-512";
+		if (namelist_has(c->server_sig_algs, "rsa-sha2-256"))
+			return "rsa-sha2-256";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 /* The fields shared by the signed data and the request itself. */
 static int put_pubkey_request(struct ssh_conn *c, struct buf *b,
-    const struct sshkey *k, const char *alg)
+    const uint8_t *blob, size_t blob_len, const char *alg, int has_sig)
 {
 	buf_put_u8(b, SSH_MSG_USERAUTH_REQUEST);
 	put_request_head(c, b, "publickey");
-	buf_put_bool(b, 1);
+	buf_put_bool(b, has_sig);
 	buf_put_cstring(b, alg);
-	return buf_put_string(b, k->blob, k->blob_len);
+	return buf_put_string(b, blob, blob_len);
 }
 
-static int send_pubkey_auth(struct ssh_conn *c, const struct sshkey *k,
+/* Where a signature comes from: a key in memory, or the agent. */
+struct signer {
+	const struct sshkey *key;
+	struct sshagent *agent;
+	const struct sshagent_key *agent_key;
+	const uint8_t *blob;
+	size_t blob_len;
+};
+
+static int signer_sign(const struct signer *s, const char *alg,
+    const uint8_t *data, size_t len, struct buf *out)
+{
+	if (s->agent != NULL)
+		return sshagent_sign(s->agent, s->agent_key, alg, data, len,
+		    out);
+	return sshkey_sign(s->key, alg, data, len, out);
+}
+
+/* A query without signature: 1 if the server would take the key. */
+static int send_pubkey_query(struct ssh_conn *c, const struct signer *s,
     const char *alg)
 {
-	uint8_t tbs[KEX_MAX_HASH + 4 + 1024 + SSHKEY_MAX_BLOB];
+	struct buf b;
+
+	if (ssh_pkt_begin(c, &b, SSH_MSG_USERAUTH_REQUEST) != 0)
+		return -1;
+	b.len = 0;
+	if (put_pubkey_request(c, &b, s->blob, s->blob_len, alg, 0) != 0)
+		return ssh_fail(c, "user name too long");
+	return ssh_pkt_send(c, &b);
+}
+
+/* 0 sent, 1 the signer refused (try the next key), -1 fatal. */
+static int send_pubkey_auth(struct ssh_conn *c, const struct signer *s,
+    const char *alg)
+{
+	uint8_t tbs[KEX_MAX_HASH + 4 + 1024 + SSHAGENT_MAX_BLOB];
 	uint8_t sigmem[SSHKEY_MAX_SIG + 64];
 	struct buf signed_data, sig, b;
 	int rc = -1;
 
 	buf_init(&signed_data, tbs, sizeof tbs);
 	buf_put_string(&signed_data, c->session_id, c->session_id_len);
-	if (put_pubkey_request(c, &signed_data, k, alg) != 0)
+	if (put_pubkey_request(c, &signed_data, s->blob, s->blob_len, alg,
+	    1) != 0)
 		return ssh_fail(c, "user name too long");
 	buf_init(&sig, sigmem, sizeof sigmem);
-	if (sshkey_sign(k, alg, tbs, signed_data.len, &sig) != 0) {
-		ssh_fail(c, "signing with the %s key failed", alg);
+	if (signer_sign(s, alg, tbs, signed_data.len, &sig) != 0) {
+		rc = 1;
 		goto out;
 	}
 	/* The request is the signed data minus the session id, plus sig. */
 	if (ssh_pkt_begin(c, &b, SSH_MSG_USERAUTH_REQUEST) != 0)
 		goto out;
 	b.len = 0;
-	put_pubkey_request(c, &b, k, alg);
+	put_pubkey_request(c, &b, s->blob, s->blob_len, alg, 1);
 	if (buf_put_string(&b, sig.data, sig.len) != 0) {
 		ssh_fail(c, "signature too large");
 		goto out;
@@ -116,29 +171,71 @@ out:
 	return rc;
 }
 
-static int try_key(struct ssh_conn *c, const struct sshkey *k)
+/* Offer a key: agent keys are asked about first, so an agent that
+ * confirms each use only bothers its owner for keys the server takes. */
+static int try_signer(struct ssh_conn *c, const struct signer *s,
+    enum sshkey_type type, const char *label)
 {
-	char note[320];
+	const char *alg = pubkey_alg(c, type);
+	char note[400];
+	int r;
 
-	snprintf(note, sizeof note, "offering %s key %s",
-	    sshkey_type_name(k), k->comment);
+	if (alg == NULL)
+		return 0;
+	snprintf(note, sizeof note, "offering %s key %s", alg, label);
 	ssh_debug(c, note);
-	if (send_pubkey_auth(c, k, sshkey_type_name(k)) != 0)
-		return -1;
 	c->tried_pubkey = 1;
+	if (s->agent != NULL) {
+		if (send_pubkey_query(c, s, alg) != 0)
+			return -1;
+		r = await_verdict(c, M_PUBKEY);
+		if (r != 0 || c->auth_state != AUTH_PKOK)
+			return r;
+	}
+	r = send_pubkey_auth(c, s, alg);
+	if (r == 1) {
+		fprintf(stderr, "remowt: %s to sign with %s\n", s->agent ?
+		    "the agent refused" : "cannot use the key", label);
+		return 0;
+	}
+	if (r != 0)
+		return -1;
 	return await_verdict(c, M_PUBKEY);
 }
 
+/* The public half of an identity file: from FILE.pub, else from the
+ * unencrypted private key.  0, or -1 if neither can be read. */
+static int identity_public(const char *path, struct sshkey *k)
+{
+	char pubpath[SSH_PATH_MAX + 8], line[8192], err[256];
+	FILE *f;
+	int rc = -1;
+
+	snprintf(pubpath, sizeof pubpath, "%s.pub", path);
+	if ((f = fopen(pubpath, "r")) != NULL) {
+		if (fgets(line, sizeof line, f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			rc = sshkey_parse_public(k, line);
+		}
+		fclose(f);
+		if (rc == 0)
+			return 0;
+	}
+	rc = sshkey_load_private(k, path, err, sizeof err);
+	sshkey_wipe(k);
+	return rc;
+}
+
 /* 1 authenticated, 0 refused or unusable, -1 fatal. */
-static int try_identity_file(struct ssh_conn *c, const char *name,
+static int try_identity_file(struct ssh_conn *c, const char *path,
     int explicit)
 {
-	char path[SSH_PATH_MAX], err[256];
+	char err[256];
 	struct sshkey key;
+	struct signer s;
 	struct stat st;
 	int r;
 
-	ssh_expand_tokens(c->opts, name, path, sizeof path);
 	if (stat(path, &st) != 0) {
 		if (explicit)
 			fprintf(stderr, "remowt: identity file %s: %s\n", path,
@@ -150,23 +247,103 @@ static int try_identity_file(struct ssh_conn *c, const char *name,
 		sshkey_wipe(&key);
 		return 0;
 	}
-	r = try_key(c, &key);
+	memset(&s, 0, sizeof s);
+	s.key = &key;
+	s.blob = key.blob;
+	s.blob_len = key.blob_len;
+	r = try_signer(c, &s, key.type, path);
 	sshkey_wipe(&key);
+	return r;
+}
+
+struct identity_list {
+	char path[SSH_MAX_IDENTITIES][SSH_PATH_MAX];
+	int explicit;
+	int n;
+	int via_agent[SSH_MAX_IDENTITIES];
+	struct sshkey pub;             /* scratch */
+};
+
+static void list_identities(struct ssh_conn *c, struct identity_list *l)
+{
+	int i;
+
+	l->explicit = c->opts->n_identity > 0;
+	if (l->explicit) {
+		for (i = 0; i < c->opts->n_identity; i++)
+			ssh_expand_tokens(c->opts, c->opts->identity[i],
+			    l->path[i], SSH_PATH_MAX);
+		l->n = c->opts->n_identity;
+	} else {
+		l->n = (int)(sizeof default_identities /
+		    sizeof default_identities[0]);
+		for (i = 0; i < l->n; i++)
+			ssh_expand_tokens(c->opts, default_identities[i],
+			    l->path[i], SSH_PATH_MAX);
+	}
+	memset(l->via_agent, 0, sizeof l->via_agent);
+}
+
+/* Which identity file holds this agent key, or -1. */
+static int identity_of(struct identity_list *l, const struct sshagent_key *k)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (identity_public(l->path[i], &l->pub) == 0 &&
+		    l->pub.blob_len == k->blob_len &&
+		    memcmp(l->pub.blob, k->blob, k->blob_len) == 0)
+			return i;
+	return -1;
+}
+
+static int try_agent(struct ssh_conn *c, struct identity_list *l)
+{
+	const char *path = c->opts->identity_agent;
+	struct sshagent *agent = &c->agent;
+	struct sshkey key;
+	struct signer s;
+	int i, which, r = 0;
+	int only = c->opts->identities_only == 1;
+
+	if (strcmp(path, "none") == 0)
+		return 0;
+	if (sshagent_open(agent, path[0] && strcmp(path, "SSH_AUTH_SOCK") ?
+	    path : NULL) != 0)
+		return 0;
+	c->agent_opened = 1;
+	c->agent_keys = agent->nkeys;
+	for (i = 0; r == 0 && i < agent->nkeys; i++) {
+		which = identity_of(l, &agent->keys[i]);
+		if (only && which < 0)
+			continue;
+		if (sshkey_from_blob(&key, agent->keys[i].blob,
+		    agent->keys[i].blob_len) != 0)
+			continue;
+		if (which >= 0)
+			l->via_agent[which] = 1;
+		memset(&s, 0, sizeof s);
+		s.agent = agent;
+		s.agent_key = &agent->keys[i];
+		s.blob = agent->keys[i].blob;
+		s.blob_len = agent->keys[i].blob_len;
+		r = try_signer(c, &s, key.type, agent->keys[i].comment);
+	}
+	sshagent_close(agent);
 	return r;
 }
 
 static int try_identities(struct ssh_conn *c)
 {
-	int i, n, r = 0;
+	static struct identity_list l;
+	int i, r;
 
-	if (c->opts->n_identity > 0) {
-		for (i = 0; r == 0 && i < c->opts->n_identity; i++)
-			r = try_identity_file(c, c->opts->identity[i], 1);
-		return r;
-	}
-	n = (int)(sizeof default_identities / sizeof default_identities[0]);
-	for (i = 0; r == 0 && i < n; i++)
-		r = try_identity_file(c, default_identities[i], 0);
+	list_identities(c, &l);
+	r = try_agent(c, &l);
+	for (i = 0; r == 0 && i < l.n; i++)
+		if (!l.via_agent[i])
+			r = try_identity_file(c, l.path[i], l.explicit);
+	sshkey_wipe(&l.pub);
 	return r;
 }
 
@@ -267,7 +444,10 @@ int ssh_userauth(struct ssh_conn *c)
 		    "accepts: %s)%s", c->user, c->auth_methods[0] ?
 		    c->auth_methods : "nothing remowt offers",
 		    c->no_prompt ? "; no terminal to ask for a password, "
-		    "see SSH_ASKPASS in remowt(1)" : c->tried_password ?
+		    "see SSH_ASKPASS in remowt(1)" :
+		    c->agent_keys == 0 && c->agent.nkeys == 0 &&
+		    !c->tried_pubkey && c->agent_opened ? "; the ssh-agent "
+		    "holds no keys (add one with ssh-add)" : c->tried_password ?
 		    "; check the password" : c->tried_pubkey ?
 		    "; check the key given with -i and the server's "
 		    "authorized_keys" : "");
@@ -383,7 +563,11 @@ int ssh_auth_dispatch(struct ssh_conn *c, struct buf *msg)
 			c->auth_replied = 1;
 			return 0;
 		}
-		return 0;             /* PK_OK: we always sign anyway */
+		if (c->auth_method == M_PUBKEY) {
+			c->auth_state = AUTH_PKOK;
+			c->auth_replied = 1;
+		}
+		return 0;
 	}
 	return ssh_fail(c, "protocol error: unexpected message %u",
 	    msg->data[0]);

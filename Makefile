@@ -85,6 +85,18 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -gdwarf-4 -DCT_CHECK -I. -o $@ tests/unit_ed25519.c \
 	    ed25519.c buf.c -lbearssl
 
+UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys
+
+tests/unit_sshkey: tests/unit_sshkey.c sshkey.c ed25519.c buf.c sshkey.h \
+    ed25519.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_sshkey.c sshkey.c ed25519.c \
+	    buf.c -lbearssl -lmbedcrypto
+
+tests/unit_hostkeys: tests/unit_hostkeys.c hostkeys.c sshkey.c ed25519.c \
+    buf.c hostkeys.h sshkey.h ed25519.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_hostkeys.c hostkeys.c \
+	    sshkey.c ed25519.c buf.c -lbearssl -lmbedcrypto
+
 # Includes cipher.c itself to reach its internal helpers.
 tests/unit_cipher: tests/unit_cipher.c cipher.c cipher.h buf.c buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_cipher.c buf.c -lbearssl \

@@ -16,12 +16,15 @@ enum hk_status {
 
 struct hk_result {
 	enum hk_status status;
-	/* For HK_CHANGED and HK_REVOKED: where the conflicting line is. */
+	/* For HK_CHANGED and HK_REVOKED: where the conflicting line is and
+	 * the fingerprint of its key.  For HK_MATCH: where the key was
+	 * found.  For HK_ERROR: the file that could not be read. */
 	char file[512];
 	unsigned long line;
 	char old_fingerprint[SSHKEY_FP_LEN];
-	/* Key types known for this host, comma-separated, best first.  Lets
-	 * the client prefer a host key algorithm it can verify. */
+	/* Key types known for this host, comma-separated, in the order the
+	 * files list them.  Lets the client prefer a host key algorithm it
+	 * can verify. */
 	char known_types[128];
 };
 

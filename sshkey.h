@@ -72,9 +72,10 @@ int sshkey_load_private(struct sshkey *k, const char *path, char *err,
 void sshkey_wipe(struct sshkey *k);
 
 /* Base64 (RFC 4648, standard alphabet).  encode: returns the output
- * length (NUL written), pad selects '=' padding.  decode: returns the
- * decoded length or -1 on bad input or if out is too small; whitespace
- * is not accepted. */
+ * length (NUL written), pad selects '=' padding; 0 and an empty string
+ * if out is too small.  decode: returns the decoded length or -1 on bad
+ * input or if out is too small; padding is optional, whitespace is not
+ * accepted. */
 size_t base64_encode(char *out, size_t outsz, const uint8_t *in, size_t len,
     int pad);
 long base64_decode(uint8_t *out, size_t outsz, const char *in, size_t len);

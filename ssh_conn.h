@@ -96,6 +96,7 @@ struct ssh_conn {
 	int no_prompt;             /* nobody to ask for a password */
 	struct sshagent agent;
 	int agent_opened, agent_keys;
+	char cert_problem[SSH_PATH_MAX + 256];  /* why a certificate failed */
 	char auth_methods[256];    /* what the server said can continue */
 
 	uint64_t last_rx;

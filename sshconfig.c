@@ -70,6 +70,16 @@ static int add_identity(struct ssh_opts *o, const char *path)
 	return 0;
 }
 
+static int add_certificate(struct ssh_opts *o, const char *path)
+{
+	if (o->n_certificate >= SSH_MAX_IDENTITIES)
+		return opt_error("too many certificate files", path);
+	if (copy_str(o->certificate[o->n_certificate], SSH_PATH_MAX, path))
+		return opt_error("certificate file path too long", path);
+	o->n_certificate++;
+	return 0;
+}
+
 /* UserKnownHostsFile takes several space-separated files. */
 static int set_known_hosts(struct ssh_opts *o, const char *list)
 {
@@ -165,6 +175,8 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 		    "bad HostName");
 	if (strcasecmp(key, "IdentityFile") == 0)
 		return add_identity(o, v);
+	if (strcasecmp(key, "CertificateFile") == 0)
+		return add_certificate(o, v);
 	if (strcasecmp(key, "UserKnownHostsFile") == 0)
 		return set_known_hosts(o, v);
 	if (strcasecmp(key, "StrictHostKeyChecking") == 0)

@@ -28,6 +28,8 @@ struct ssh_opts {
 	int port;                  /* 0: unset */
 	char identity[SSH_MAX_IDENTITIES][SSH_PATH_MAX];
 	int n_identity;
+	char certificate[SSH_MAX_IDENTITIES][SSH_PATH_MAX];
+	int n_certificate;
 	char known_hosts[SSH_MAX_KNOWN_HOSTS][SSH_PATH_MAX];
 	int n_known_hosts;
 	enum shkc strict;

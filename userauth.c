@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "askpass.h"
@@ -106,6 +107,7 @@ static int put_pubkey_request(struct ssh_conn *c, struct buf *b,
 
 /* Where a signature comes from: a key in memory, or the agent. */
 struct signer {
+	const char *cert_alg;          /* offering a certificate */
 	const struct sshkey *key;
 	struct sshagent *agent;
 	const struct sshagent_key *agent_key;
@@ -131,7 +133,8 @@ static int send_pubkey_query(struct ssh_conn *c, const struct signer *s,
 	if (ssh_pkt_begin(c, &b, SSH_MSG_USERAUTH_REQUEST) != 0)
 		return -1;
 	b.len = 0;
-	if (put_pubkey_request(c, &b, s->blob, s->blob_len, alg, 0) != 0)
+	if (put_pubkey_request(c, &b, s->blob, s->blob_len,
+	    s->cert_alg ? s->cert_alg : alg, 0) != 0)
 		return ssh_fail(c, "user name too long");
 	return ssh_pkt_send(c, &b);
 }
@@ -142,12 +145,14 @@ static int send_pubkey_auth(struct ssh_conn *c, const struct signer *s,
 {
 	uint8_t tbs[KEX_MAX_HASH + 4 + 1024 + SSHAGENT_MAX_BLOB];
 	uint8_t sigmem[SSHKEY_MAX_SIG + 64];
+	const char *req_alg = s->cert_alg ? s->cert_alg : alg;
 	struct buf signed_data, sig, b;
 	int rc = -1;
 
 	buf_init(&signed_data, tbs, sizeof tbs);
 	buf_put_string(&signed_data, c->session_id, c->session_id_len);
-	if (put_pubkey_request(c, &signed_data, s->blob, s->blob_len, alg,
+
+	if (put_pubkey_request(c, &signed_data, s->blob, s->blob_len, req_alg,
 	    1) != 0)
 		return ssh_fail(c, "user name too long");
 	buf_init(&sig, sigmem, sizeof sigmem);
@@ -159,7 +164,7 @@ static int send_pubkey_auth(struct ssh_conn *c, const struct signer *s,
 	if (ssh_pkt_begin(c, &b, SSH_MSG_USERAUTH_REQUEST) != 0)
 		goto out;
 	b.len = 0;
-	put_pubkey_request(c, &b, s->blob, s->blob_len, alg, 1);
+	put_pubkey_request(c, &b, s->blob, s->blob_len, req_alg, 1);
 	if (buf_put_string(&b, sig.data, sig.len) != 0) {
 		ssh_fail(c, "signature too large");
 		goto out;
@@ -182,7 +187,9 @@ static int try_signer(struct ssh_conn *c, const struct signer *s,
 
 	if (alg == NULL)
 		return 0;
-	snprintf(note, sizeof note, "offering %s key %s", alg, label);
+	snprintf(note, sizeof note, "offering %s %s %s",
+	    s->cert_alg ? s->cert_alg : alg, s->cert_alg ? "certificate" :
+	    "key", label);
 	ssh_debug(c, note);
 	c->tried_pubkey = 1;
 	if (s->agent != NULL) {
@@ -226,6 +233,185 @@ static int identity_public(const char *path, struct sshkey *k)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* OpenSSH user certificates (PROTOCOL.certkeys)                       */
+
+#define CERT_MAX_BLOB 16384
+#define SSH_CERT_TYPE_USER 1
+
+struct cert {
+	char alg[64];                  /* e.g. ssh-ed25519-cert-v01@... */
+	uint8_t blob[CERT_MAX_BLOB];
+	size_t blob_len;
+	char path[SSH_PATH_MAX];
+};
+
+/* Read "type base64 [comment]" from a -cert.pub file. */
+static int cert_read(const char *path, struct cert *ct)
+{
+	char line[CERT_MAX_BLOB * 2], *sp, *b64;
+	long n;
+	FILE *f;
+	int ok;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	line[strcspn(line, "\r\n")] = '\0';
+	if ((sp = strchr(line, ' ')) == NULL || (size_t)(sp - line) >=
+	    sizeof ct->alg)
+		return -1;
+	*sp = '\0';
+	b64 = sp + 1;
+	b64[strcspn(b64, " ")] = '\0';
+	n = base64_decode(ct->blob, sizeof ct->blob, b64, strlen(b64));
+	if (n <= 0)
+		return -1;
+	ct->blob_len = (size_t)n;
+	memcpy(ct->alg, line, (size_t)(sp - line) + 1);   /* checked above */
+	snprintf(ct->path, sizeof ct->path, "%s", path);
+	return 0;
+}
+
+/* Skip the key-specific public fields; 0 if they are k's. */
+static int cert_key_matches(struct buf *b, const struct sshkey *k)
+{
+	const uint8_t *p, *q;
+	size_t n, m;
+
+	switch (k->type) {
+	case KEY_ED25519:
+		return buf_get_string(b, &p, &n) || n != 32 ||
+		    memcmp(p, k->ed25519_pk, 32) != 0 ? -1 : 0;
+	case KEY_ECDSA_P256:
+		return buf_get_string(b, &p, &n) || buf_get_string(b, &q, &m) ||
+		    m != sizeof k->ec_q || memcmp(q, k->ec_q, m) != 0 ? -1 : 0;
+	case KEY_RSA:
+		return buf_get_mpint(b, &p, &n) || buf_get_mpint(b, &q, &m) ||
+		    m != k->rsa_n_len || memcmp(q, k->rsa_n, m) != 0 ? -1 : 0;
+	default:
+		return -1;
+	}
+}
+
+static int principals_include(struct buf *list, const char *user)
+{
+	char name[256];
+
+	while (buf_avail(list) > 0)
+		if (buf_get_cstring(list, name, sizeof name) == 0 &&
+		    strcmp(name, user) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is the certificate for key k, and usable by user now?  -1 if it does
+ * not belong to k; 1 with a reason in problem if it cannot work; 0 if
+ * it may.
+ */
+static int cert_check(const struct cert *ct, const struct sshkey *k,
+    const char *user, char *problem, size_t plen)
+{
+	struct buf b, principals;
+	const uint8_t *p;
+	size_t n;
+	uint64_t serial, after, before, now = (uint64_t)time(NULL);
+	uint32_t type;
+	char alg[64];
+
+	buf_view(&b, ct->blob, ct->blob_len);
+	if (buf_get_cstring(&b, alg, sizeof alg) || strcmp(alg, ct->alg) ||
+	    buf_get_string(&b, &p, &n) || cert_key_matches(&b, k) != 0 ||
+	    buf_get_u64(&b, &serial) || buf_get_u32(&b, &type) ||
+	    buf_get_string(&b, &p, &n) || buf_get_sub(&b, &principals) ||
+	    buf_get_u64(&b, &after) || buf_get_u64(&b, &before))
+		return -1;
+	if (type != SSH_CERT_TYPE_USER)
+		snprintf(problem, plen, "%s is a host certificate", ct->path);
+	else if (now < after)
+		snprintf(problem, plen, "certificate %s is not valid yet "
+		    "(from %llu, now %llu, seconds since 1970)", ct->path,
+		    (unsigned long long)after, (unsigned long long)now);
+	else if (now >= before)
+		snprintf(problem, plen, "certificate %s expired %llu seconds "
+		    "ago; have it renewed (ssh-keygen -s CA ...)", ct->path,
+		    (unsigned long long)(now - before));
+	else if (buf_avail(&principals) > 0 &&
+	    !principals_include(&principals, user))
+		snprintf(problem, plen, "certificate %s does not name %s as a "
+		    "principal", ct->path, user);
+	else
+		return 0;
+	return 1;
+}
+
+/* The request algorithm for a certificate: RSA names the hash. */
+static void cert_request_alg(const struct cert *ct, const char *plain,
+    char *out, size_t outsz)
+{
+	if (strcmp(ct->alg, "ssh-rsa-cert-v01@openssh.com") == 0)
+		snprintf(out, outsz, "%s-cert-v01@openssh.com", plain);
+	else
+		snprintf(out, outsz, "%s", ct->alg);
+}
+
+/* Offer the certificate at path for key: 1 accepted, 0 not, -1 fatal. */
+static int try_cert(struct ssh_conn *c, const struct sshkey *key,
+    const char *path)
+{
+	static struct cert ct;
+	char alg[80], problem[sizeof c->cert_problem];
+	const char *plain = pubkey_alg(c, key->type);
+	struct signer s;
+	int r;
+
+	if (plain == NULL || cert_read(path, &ct) != 0)
+		return 0;
+	r = cert_check(&ct, key, c->user, problem, sizeof problem);
+	if (r < 0)
+		return 0;
+	if (r > 0) {
+		fprintf(stderr, "remowt: %s\n", problem);
+		memcpy(c->cert_problem, problem, sizeof problem);
+		return 0;
+	}
+	cert_request_alg(&ct, plain, alg, sizeof alg);
+	memset(&s, 0, sizeof s);
+	s.cert_alg = alg;
+	s.key = key;
+	s.blob = ct.blob;
+	s.blob_len = ct.blob_len;
+	r = try_signer(c, &s, key->type, path);
+	if (r == 0 && c->cert_problem[0] == '\0')
+		snprintf(c->cert_problem, sizeof c->cert_problem, "the server "
+		    "refused certificate %s (check its principals and the "
+		    "server's TrustedUserCAKeys)", path);
+	return r;
+}
+
+/* Certificates for a key: PATH-cert.pub, then every CertificateFile. */
+static int try_certs(struct ssh_conn *c, const struct sshkey *key,
+    const char *keypath)
+{
+	char path[SSH_PATH_MAX + 16];
+	int i, r;
+
+	snprintf(path, sizeof path, "%s-cert.pub", keypath);
+	if ((r = try_cert(c, key, path)) != 0)
+		return r;
+	for (i = 0; i < c->opts->n_certificate; i++) {
+		ssh_expand_tokens(c->opts, c->opts->certificate[i], path,
+		    sizeof path);
+		if ((r = try_cert(c, key, path)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* 1 authenticated, 0 refused or unusable, -1 fatal. */
 static int try_identity_file(struct ssh_conn *c, const char *path,
     int explicit)
@@ -247,11 +433,14 @@ static int try_identity_file(struct ssh_conn *c, const char *path,
 		sshkey_wipe(&key);
 		return 0;
 	}
-	memset(&s, 0, sizeof s);
-	s.key = &key;
-	s.blob = key.blob;
-	s.blob_len = key.blob_len;
-	r = try_signer(c, &s, key.type, path);
+	r = try_certs(c, &key, path);
+	if (r == 0) {
+		memset(&s, 0, sizeof s);
+		s.key = &key;
+		s.blob = key.blob;
+		s.blob_len = key.blob_len;
+		r = try_signer(c, &s, key.type, path);
+	}
 	sshkey_wipe(&key);
 	return r;
 }
@@ -413,6 +602,24 @@ static int allowed(struct ssh_conn *c, const char *method)
 	return namelist_has(c->auth_methods, method);
 }
 
+/* What to do next after every method failed. */
+static const char *denied_hint(struct ssh_conn *c)
+{
+	if (c->no_prompt)
+		return "no terminal to ask for a password: see SSH_ASKPASS "
+		    "in remowt(1)";
+	if (c->cert_problem[0] != '\0')
+		return c->cert_problem;
+	if (c->agent_opened && c->agent_keys == 0 && !c->tried_pubkey)
+		return "the ssh-agent holds no keys (add one with ssh-add)";
+	if (c->tried_password)
+		return "check the password";
+	if (c->tried_pubkey)
+		return "check the key given with -i and the server's "
+		    "authorized_keys";
+	return "give a key with -i or allow password authentication";
+}
+
 int ssh_userauth(struct ssh_conn *c)
 {
 	struct ssh_opts *o = c->opts;
@@ -441,16 +648,8 @@ int ssh_userauth(struct ssh_conn *c)
 		return -1;
 	if (r == 0)
 		return ssh_fail(c, "permission denied for user %s (the server "
-		    "accepts: %s)%s", c->user, c->auth_methods[0] ?
-		    c->auth_methods : "nothing remowt offers",
-		    c->no_prompt ? "; no terminal to ask for a password, "
-		    "see SSH_ASKPASS in remowt(1)" :
-		    c->agent_keys == 0 && c->agent.nkeys == 0 &&
-		    !c->tried_pubkey && c->agent_opened ? "; the ssh-agent "
-		    "holds no keys (add one with ssh-add)" : c->tried_password ?
-		    "; check the password" : c->tried_pubkey ?
-		    "; check the key given with -i and the server's "
-		    "authorized_keys" : "");
+		    "accepts: %s); %s", c->user, c->auth_methods[0] ?
+		    c->auth_methods : "nothing remowt offers", denied_hint(c));
 	c->authenticated = 1;
 	ssh_debug(c, "authenticated");
 	return 0;

@@ -12,7 +12,7 @@ LIBS    := -lbearssl -lmbedcrypto -ltommath
 
 # The client: transport, crypto, keys, the RPC client and the CLI.
 CLIENT_SRCS := remowt.c ssh_min.c userauth.c channel.c sshconfig.c kex.c \
-               cipher.c ed25519.c sshkey.c hostkeys.c askpass.c sshagent.c buf.c rpcclient.c
+               cipher.c ed25519.c sshkey.c hostkeys.c askpass.c sshagent.c proxy.c buf.c rpcclient.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
 CLIENT_OBJS += agents.o
 
@@ -54,6 +54,7 @@ cipher.o: cipher.h
 ed25519.o sshkey.o: ed25519.h sshkey.h
 hostkeys.o: hostkeys.h sshkey.h
 askpass.o userauth.o: askpass.h
+proxy.o ssh_min.o: proxy.h
 sshagent.o userauth.o ssh_min.o channel.o: sshagent.h
 
 # Unit tests: each links only the modules it tests.

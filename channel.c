@@ -144,6 +144,7 @@ static int recv_open_confirmation(struct ssh_conn *c, struct ssh_chan *ch,
 	if (ch->remote_maxpkt == 0)
 		return ssh_fail(c, "protocol error: zero channel packet size");
 	ch->open = 1;
+	ch->open_answered = 1;
 	return 0;
 }
 
@@ -158,6 +159,7 @@ static int recv_open_failure(struct ssh_conn *c, struct ssh_chan *ch,
 		return ssh_fail(c, "protocol error: malformed open failure");
 	ssh_sanitize(ch->open_error, sizeof ch->open_error, text, n);
 	ch->failed = 1;
+	ch->open_answered = 1;
 	return 0;
 }
 
@@ -309,7 +311,9 @@ int ssh_chan_dispatch(struct ssh_conn *c, struct buf *msg)
 /* ------------------------------------------------------------------ */
 /* The caller's side                                                   */
 
-int ssh_chan_exec(struct ssh_conn *c, const char *command)
+/* Open a channel of type with extra fields already in b's tail. */
+static int chan_open(struct ssh_conn *c, const char *type,
+    const uint8_t *extra, size_t extra_len)
 {
 	struct ssh_chan *ch;
 	struct buf b;
@@ -320,17 +324,29 @@ int ssh_chan_exec(struct ssh_conn *c, const char *command)
 	ch = &c->chans[id];
 	if (ssh_pkt_begin(c, &b, SSH_MSG_CHANNEL_OPEN) != 0)
 		return -1;
-	buf_put_cstring(&b, "session");
+	buf_put_cstring(&b, type);
 	buf_put_u32(&b, (uint32_t)id);
 	buf_put_u32(&b, CHAN_WINDOW);
 	buf_put_u32(&b, CHAN_MAXPKT);
-	if (ssh_pkt_send(c, &b) != 0)
+	if (buf_put_bytes(&b, extra, extra_len) != 0 || ssh_pkt_send(c, &b))
 		return -1;
-	while (!ch->open && !ch->failed)
-		if (ssh_wait(c, &ch->open) != 0 || (ch->failed &&
-		    ssh_fail(c, "the server refused a session channel: %s",
-		    ch->open_error)))
-			return -1;
+	if (ssh_wait(c, &ch->open_answered) != 0)
+		return -1;
+	if (ch->failed)
+		return ssh_fail(c, "the server refused a %s channel: %s", type,
+		    ch->open_error);
+	return id;
+}
+
+int ssh_chan_exec(struct ssh_conn *c, const char *command)
+{
+	struct ssh_chan *ch;
+	struct buf b;
+	int id;
+
+	if ((id = chan_open(c, "session", NULL, 0)) < 0)
+		return -1;
+	ch = &c->chans[id];
 	if (ssh_pkt_begin(c, &b, SSH_MSG_CHANNEL_REQUEST) != 0)
 		return -1;
 	buf_put_u32(&b, ch->remote_id);
@@ -347,6 +363,24 @@ int ssh_chan_exec(struct ssh_conn *c, const char *command)
 	if (ch->failed)
 		return ssh_fail(c, "the server refused to run the command");
 	c->deadline = 0;          /* set up: from here on, keepalives rule */
+	return id;
+}
+
+int ssh_chan_direct_tcpip(struct ssh_conn *c, const char *host, int port)
+{
+	uint8_t mem[600];
+	struct buf b;
+	int id;
+
+	buf_init(&b, mem, sizeof mem);
+	if (buf_put_cstring(&b, host) != 0)
+		return ssh_fail(c, "host name too long");
+	buf_put_u32(&b, (uint32_t)port);
+	buf_put_cstring(&b, "127.0.0.1");     /* originator, for logs */
+	buf_put_u32(&b, 0);
+	if ((id = chan_open(c, "direct-tcpip", b.data, b.len)) < 0)
+		return -1;
+	c->deadline = 0;
 	return id;
 }
 
@@ -450,39 +484,42 @@ int ssh_chan_exit_code(struct ssh_conn *c, int id, const char **signame)
 }
 
 /* ------------------------------------------------------------------ */
-/* remowt sh: stdio through one exec channel                           */
+/* Moving bytes between local descriptors and a channel                */
 
-struct stdio_pump {
+struct fd_pump {
+	int in_fd, out_fd, err_fd;     /* err_fd -1: stderr data dropped */
 	int saved_fl[3];
-	int stdin_open;
-	int stdout_broken;
-	int stderr_broken;
+	int in_open;
+	int out_broken, err_broken;
 };
 
-static void stdio_nonblock(struct stdio_pump *s)
+static void pump_nonblock(struct fd_pump *s)
 {
-	int fd, fl;
+	int fds[3] = { s->in_fd, s->out_fd, s->err_fd };
+	int i, fl;
 
-	for (fd = 0; fd < 3; fd++) {
-		s->saved_fl[fd] = -1;
+	for (i = 0; i < 3; i++) {
+		s->saved_fl[i] = -1;
 		/* A shared terminal keeps its mode; pipes need not block. */
-		if (isatty(fd) || (fl = fcntl(fd, F_GETFL)) < 0)
+		if (fds[i] < 0 || isatty(fds[i]) ||
+		    (fl = fcntl(fds[i], F_GETFL)) < 0 || (fl & O_NONBLOCK))
 			continue;
-		if (fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
-			s->saved_fl[fd] = fl;
+		if (fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) == 0)
+			s->saved_fl[i] = fl;
 	}
 }
 
-static void stdio_restore(struct stdio_pump *s)
+static void pump_restore(struct fd_pump *s)
 {
-	int fd;
+	int fds[3] = { s->in_fd, s->out_fd, s->err_fd };
+	int i;
 
-	for (fd = 0; fd < 3; fd++)
-		if (s->saved_fl[fd] >= 0)
-			fcntl(fd, F_SETFL, s->saved_fl[fd]);
+	for (i = 0; i < 3; i++)
+		if (s->saved_fl[i] >= 0)
+			fcntl(fds[i], F_SETFL, s->saved_fl[i]);
 }
 
-static void pump_stdin(struct ssh_conn *c, int ch, struct stdio_pump *s)
+static void pump_in(struct ssh_conn *c, int ch, struct fd_pump *s)
 {
 	static uint8_t tmp[CHAN_SEND_CHUNK];
 	size_t room = ssh_chan_writable(c, ch);
@@ -490,18 +527,19 @@ static void pump_stdin(struct ssh_conn *c, int ch, struct stdio_pump *s)
 
 	if (room == 0)
 		return;
-	n = read(0, tmp, room < sizeof tmp ? room : sizeof tmp);
+	n = read(s->in_fd, tmp, room < sizeof tmp ? room : sizeof tmp);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		s->stdin_open = 0;
+		s->in_open = 0;
 		ssh_chan_send_eof(c, ch);
 		return;
 	}
 	ssh_chan_write(c, ch, tmp, (size_t)n);
 }
 
-static void pump_out(struct ssh_conn *c, int ch, int ext, int *broken)
+static void pump_out(struct ssh_conn *c, int ch, int ext, int fd,
+    int *broken)
 {
 	const uint8_t *p;
 	size_t n = ssh_chan_peek(c, ch, ext, &p);
@@ -509,11 +547,11 @@ static void pump_out(struct ssh_conn *c, int ch, int ext, int *broken)
 
 	if (n == 0)
 		return;
-	if (*broken) {
+	if (*broken || fd < 0) {
 		ssh_chan_consume(c, ch, ext, n);
 		return;
 	}
-	w = write(ext ? 2 : 1, p, n);
+	w = write(fd, p, n);
 	if (w < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (w < 0) {
@@ -524,25 +562,36 @@ static void pump_out(struct ssh_conn *c, int ch, int ext, int *broken)
 	ssh_chan_consume(c, ch, ext, (size_t)w);
 }
 
-static int pump_stdio(struct ssh_conn *c, int ch)
+/* Until the channel closes: in_fd to the channel, its data to out_fd
+ * and its stderr to err_fd.  -1 if the connection failed. */
+int ssh_chan_pump(struct ssh_conn *c, int ch, int in_fd, int out_fd,
+    int err_fd)
 {
-	struct stdio_pump s = { { -1, -1, -1 }, 1, 0, 0 };
+	struct fd_pump s;
 	struct pollfd pfd[4];
 	const uint8_t *p;
 	int r;
 
-	stdio_nonblock(&s);
+	memset(&s, 0, sizeof s);
+	s.in_fd = in_fd;
+	s.out_fd = out_fd;
+	s.err_fd = err_fd;
+	s.in_open = in_fd >= 0;
+	pump_nonblock(&s);
 	while (!c->dead && !ssh_chan_finished(c, ch)) {
 		pfd[0].fd = c->fd;
 		pfd[0].events = ssh_poll_events(c);
-		pfd[1].fd = s.stdin_open && ssh_chan_writable(c, ch) ? 0 : -1;
+		pfd[1].fd = s.in_open && ssh_chan_writable(c, ch) ? in_fd : -1;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = ssh_chan_peek(c, ch, 0, &p) ? 1 : -1;
+		pfd[2].fd = ssh_chan_peek(c, ch, 0, &p) ? out_fd : -1;
 		pfd[2].events = POLLOUT;
-		pfd[3].fd = ssh_chan_peek(c, ch, 1, &p) ? 2 : -1;
+		pfd[3].fd = ssh_chan_peek(c, ch, 1, &p) ? err_fd : -1;
 		pfd[3].events = POLLOUT;
 		pfd[0].revents = pfd[1].revents = 0;
 		pfd[2].revents = pfd[3].revents = 0;
+		/* Stderr bytes with nowhere to go are dropped at once. */
+		if (err_fd < 0)
+			pump_out(c, ch, 1, -1, &s.err_broken);
 		r = poll(pfd, 4, ssh_poll_timeout(c));
 		if (r < 0 && errno != EINTR) {
 			ssh_fail(c, "poll: %s", strerror(errno));
@@ -551,14 +600,14 @@ static int pump_stdio(struct ssh_conn *c, int ch)
 		if (ssh_process(c, r > 0 ? pfd[0].revents : 0) != 0)
 			break;
 		if (pfd[1].revents)
-			pump_stdin(c, ch, &s);
+			pump_in(c, ch, &s);
 		if (pfd[2].revents)
-			pump_out(c, ch, 0, &s.stdout_broken);
+			pump_out(c, ch, 0, out_fd, &s.out_broken);
 		if (pfd[3].revents)
-			pump_out(c, ch, 1, &s.stderr_broken);
+			pump_out(c, ch, 1, err_fd, &s.err_broken);
 		ssh_flush(c);
 	}
-	stdio_restore(&s);
+	pump_restore(&s);
 	return c->dead ? -1 : 0;
 }
 
@@ -575,7 +624,7 @@ int ssh_cmd_sh(struct ssh_opts *o, const char *cmdline)
 		return 255;
 	}
 	if (ssh_failed(c) || (ch = ssh_chan_exec(c, cmdline)) < 0 ||
-	    pump_stdio(c, ch) != 0) {
+	    ssh_chan_pump(c, ch, 0, 1, 2) != 0) {
 		code = ssh_report(c);
 		ssh_close(c);
 		return code;

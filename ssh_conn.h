@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "cipher.h"
@@ -21,6 +22,7 @@
 struct ssh_chan {
 	int in_use;
 	int open;                  /* confirmed by the server */
+	int open_answered;         /* confirmed or refused */
 	int failed;                /* open or request refused */
 	uint32_t remote_id;
 	uint32_t remote_window;    /* bytes we may still send */
@@ -42,6 +44,8 @@ struct ssh_chan {
 
 struct ssh_conn {
 	int fd;
+	pid_t proxy_pid;           /* the child carrying a proxied link */
+	int proxied;
 	struct ssh_opts *opts;
 	int port;
 	char user[128];

@@ -27,6 +27,7 @@
 #include "cipher.h"
 #include "hostkeys.h"
 #include "kex.h"
+#include "proxy.h"
 #include "ssh_min.h"
 #include "ssh_conn.h"
 #include "sshkey.h"
@@ -1167,6 +1168,21 @@ static int tcp_connect(struct ssh_conn *c)
 	return 0;
 }
 
+static int open_transport(struct ssh_conn *c)
+{
+	if (!proxy_needed(c->opts))
+		return tcp_connect(c);
+	if (proxy_open(c->opts, &c->fd, &c->proxy_pid) != 0 ||
+	    set_nonblock(c->fd) != 0)
+		return ssh_fail(c, "cannot start the proxy: %s",
+		    strerror(errno));
+	c->proxied = 1;
+	debug(c, "connecting through %s", c->opts->proxy_jump[0] &&
+	    strcmp(c->opts->proxy_jump, "none") ? c->opts->proxy_jump :
+	    "ProxyCommand");
+	return 0;
+}
+
 /*
  * Read the server's version line, tolerating a bounded number of other
  * lines before it (RFC 4253 4.2).  Bytes after it stay in rbuf.
@@ -1221,7 +1237,9 @@ static int read_version(struct ssh_conn *c)
 		    sock_read(c) < 0) {
 			c->err[0] = '\0';
 			return ssh_fail(c, "connection closed before the "
-			    "server sent an SSH version");
+			    "server sent an SSH version%s", c->proxied ?
+			    " (the proxy or jump host failed, see above)" :
+			    "");
 		}
 	}
 	if (strncmp(c->server_version, "SSH-2.0-", 8) != 0 &&
@@ -1334,12 +1352,7 @@ struct ssh_conn *ssh_connect(struct ssh_opts *o)
 	}
 	if (o->hostname[0] == '\0')
 		snprintf(o->hostname, sizeof o->hostname, "%s", o->host);
-	if ((o->proxy_jump[0] && strcmp(o->proxy_jump, "none") != 0) ||
-	    (o->proxy_command[0] && strcmp(o->proxy_command, "none") != 0)) {
-		ssh_fail(c, "ProxyJump and ProxyCommand are not supported yet; "
-		    "connect to the host directly");
-		return c;
-	}
+
 	c->port = o->port ? o->port : 22;
 	snprintf(c->user, sizeof c->user, "%s",
 	    o->user[0] ? o->user : ssh_local_user());
@@ -1352,7 +1365,7 @@ struct ssh_conn *ssh_connect(struct ssh_opts *o)
 	timeout = o->connect_timeout > 0 ? o->connect_timeout :
 	    HANDSHAKE_TIMEOUT;
 	c->deadline = now_ms() + (uint64_t)timeout * 1000;
-	if (resolve_algorithms(c) != 0 || tcp_connect(c) != 0)
+	if (resolve_algorithms(c) != 0 || open_transport(c) != 0)
 		return c;
 	c->last_rx = now_ms();
 	/* Version and KEXINIT go out together: one round trip saved. */
@@ -1374,6 +1387,7 @@ void ssh_close(struct ssh_conn *c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	proxy_close(c->proxy_pid);
 	pktc_wipe(&c->pc_in);
 	pktc_wipe(&c->pc_out);
 	pktc_wipe(&c->next_in);

@@ -36,6 +36,12 @@ int ssh_process(struct ssh_conn *c, short revents);
  * ext selects the stderr stream.
  */
 int ssh_chan_exec(struct ssh_conn *c, const char *command);
+/* A direct-tcpip channel to host:port as seen from the server. */
+int ssh_chan_direct_tcpip(struct ssh_conn *c, const char *host, int port);
+/* Until the channel closes: in_fd to it, its data to out_fd and its
+ * stderr to err_fd (-1: dropped).  -1 if the connection failed. */
+int ssh_chan_pump(struct ssh_conn *c, int ch, int in_fd, int out_fd,
+    int err_fd);
 size_t ssh_chan_peek(struct ssh_conn *c, int ch, int ext, const uint8_t **p);
 void ssh_chan_consume(struct ssh_conn *c, int ch, int ext, size_t n);
 /* How many bytes ssh_chan_write() will take now. */

@@ -287,6 +287,10 @@ int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg)
 		return 0;
 	case 'o':
 		return set_dash_o(o, arg);
+	case 'J':
+		if (copy_str(o->proxy_jump, sizeof o->proxy_jump, arg) != 0)
+			return opt_error("-J list too long", arg);
+		return 0;
 	case 'v':
 		o->verbose++;
 		return 0;

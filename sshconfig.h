@@ -59,12 +59,12 @@ struct ssh_opts {
 void ssh_opts_init(struct ssh_opts *o);
 /*
  * One ssh-style option: ch is the option letter ('p', 'l', 'i', 'F',
- * 'o', 'v', 'q') and arg its argument (NULL for v and q).  Returns 0, or
+ * 'o', 'J', 'v', 'q') and arg its argument (NULL for v and q).  Returns 0, or
  * -1 after printing a message naming the bad option.
  */
 int ssh_opts_option(struct ssh_opts *o, int ch, const char *arg);
 /* The option letters ssh_opts_option() takes, in getopt syntax. */
-#define SSH_OPTS_GETOPT "p:l:i:F:o:vq"
+#define SSH_OPTS_GETOPT "p:l:i:F:o:J:vq"
 /* [user@]host[:port] or ssh://[user@]host[:port]; -1 with a message if
  * malformed. */
 int ssh_opts_destination(struct ssh_opts *o, const char *dest);

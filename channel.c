@@ -445,6 +445,11 @@ void ssh_chan_send_eof(struct ssh_conn *c, int id)
 	chan_send_pending_eof(c, &c->chans[id]);
 }
 
+int ssh_chan_eof_received(struct ssh_conn *c, int id)
+{
+	return c->chans[id].eof_in || c->chans[id].close_in;
+}
+
 int ssh_chan_finished(struct ssh_conn *c, int id)
 {
 	struct ssh_chan *ch = &c->chans[id];

@@ -1381,12 +1381,28 @@ struct ssh_conn *ssh_connect(struct ssh_opts *o)
 	return c;
 }
 
+/* Give what is still queued (a channel EOF, say) a moment to leave. */
+static void drain_output(struct ssh_conn *c)
+{
+	struct pollfd pfd;
+	uint64_t until = now_ms() + 1000;
+
+	while (!c->dead && c->woff < c->wlen && now_ms() < until) {
+		pfd.fd = c->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 100) > 0 && ssh_flush(c) != 0)
+			break;
+	}
+}
+
 void ssh_close(struct ssh_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		drain_output(c);
 		close(c->fd);
+	}
 	proxy_close(c->proxy_pid);
 	pktc_wipe(&c->pc_in);
 	pktc_wipe(&c->pc_out);

@@ -1,0 +1,470 @@
+/*
+ * deploy.c - start the agent on a host over SSH: detect the CPU, reuse
+ * the content-addressed cached agent or upload it, and carry the RPC
+ * over the exec channel.
+ *
+ * The stager below is the one place where remowt uses the remote shell.
+ * It is a fixed POSIX sh script (busybox ash, dash); everything variable
+ * reaches it as single-quoted positional parameters.  It answers with
+ * one line,
+ *
+ *   REMOWT1 ok ARCH ENDIAN DIR         the agent runs from here on
+ *   REMOWT1 upload ARCH ENDIAN DIR     send SIZE bytes of the agent
+ *   REMOWT1 error TEXT                 nothing runs
+ *
+ * and after an upload a second "ok" or "error" line once the file was
+ * checked and moved into place.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bearssl.h>
+
+#include "deploy.h"
+#include "ssh_min.h"
+
+#define STAGE_LINE_MAX 1200
+#define STAGE_TIMEOUT_MS 60000
+
+static const char stager[] =
+    "fail() { printf 'REMOWT1 error %s\\n' \"$*\"; exit 1; }\n"
+    "hx() { od -An -tx1 -j \"$1\" -N \"$2\" \"$3\" 2>/dev/null |"
+    " tr -d ' \\n'; }\n"
+    "exe=/bin/sh; [ -r \"$exe\" ] || exe=/proc/self/exe\n"
+    "cls=$(hx 4 1 \"$exe\"); dat=$(hx 5 1 \"$exe\");"
+    " mach=$(hx 18 2 \"$exe\")\n"
+    "case $dat in 01) end=little;; 02) end=big;;"
+    " *) fail \"cannot read the ELF header of $exe (is od there?)\";; esac\n"
+    "case $cls$mach in\n"
+    " 010800|010008) if [ $end = big ]; then arch=mips;"
+    " else arch=mipsel; fi;;\n"
+    " 012800) arch=arm;; 02b700) arch=aarch64;;"
+    " 02f300) arch=riscv64;; 023e00) arch=x86_64;;\n"
+    " *) arch=\"unknown($cls/$mach, uname -m: $(uname -m))\";;\n"
+    "esac\n"
+    "dir=$1; shift\n"
+    "case $dir in '') dir=/tmp/remowt-$(id -u);;"
+    " '~/'*) dir=$HOME/${dir#??};; esac\n"
+    "want=; size=\n"
+    "for a in \"$@\"; do case $a in \"$arch\":*) a=${a#*:};"
+    " want=${a%%:*}; size=${a#*:};; esac; done\n"
+    "[ -n \"$want\" ] || fail \"remowt has no agent for $arch\"\n"
+    "command -v sha256sum >/dev/null 2>&1 ||"
+    " fail \"the host has no sha256sum to check the agent with\"\n"
+    "[ -e \"$dir\" ] || [ -L \"$dir\" ] ||"
+    " (umask 077; mkdir -p \"$dir\") 2>/dev/null ||"
+    " fail \"cannot create the cache directory $dir\"\n"
+    "set -- $(ls -ldn \"$dir\")\n"
+    "case $1 in drwx------*) ;; *) fail \"cache directory $dir must be a"
+    " directory of mode 0700, not $1 (a symlink or a loose mode is"
+    " refused)\";; esac\n"
+    "[ \"$3\" = \"$(id -u)\" ] || fail \"cache directory $dir belongs"
+    " to uid $3, not to $(id -u)\"\n"
+    "a=$dir/$want\n"
+    "ok() { printf 'REMOWT1 ok %s %s %s\\n' $arch $end \"$dir\";"
+    " exec \"$a\"; fail \"cannot run $a\"; }\n"
+    "sum() { s=$(sha256sum \"$1\" 2>/dev/null); echo ${s%% *}; }\n"
+    "if [ -f \"$a\" ] && [ ! -L \"$a\" ]; then\n"
+    " [ \"$(sum \"$a\")\" = \"$want\" ] && ok\n"
+    " rm -f \"$a\"\n"
+    "fi\n"
+    "printf 'REMOWT1 upload %s %s %s\\n' $arch $end \"$dir\"\n"
+    "t=$dir/.upload.$$\n"
+    "head -c \"$size\" >\"$t\" || { rm -f \"$t\";"
+    " fail \"cannot write $t\"; }\n"
+    "got=$(sum \"$t\")\n"
+    "[ \"$got\" = \"$want\" ] || { rm -f \"$t\"; fail \"the uploaded"
+    " agent is damaged (sha256 $got)\"; }\n"
+    "chmod 700 \"$t\" && mv -f \"$t\" \"$a\" || { rm -f \"$t\";"
+    " fail \"cannot install $a\"; }\n"
+    "ok\n";
+
+/* ------------------------------------------------------------------ */
+/* Embedded agents                                                     */
+
+extern const uint8_t remowt_agent_start[], remowt_agent_end[];
+
+#if defined(__x86_64__)
+#define REMOWT_HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define REMOWT_HOST_ARCH "aarch64"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define REMOWT_HOST_ARCH "riscv64"
+#elif defined(__arm__)
+#define REMOWT_HOST_ARCH "arm"
+#elif defined(__mips__) && defined(__MIPSEL__)
+#define REMOWT_HOST_ARCH "mipsel"
+#elif defined(__mips__)
+#define REMOWT_HOST_ARCH "mips"
+#else
+#define REMOWT_HOST_ARCH "unknown"
+#endif
+
+static struct agent_image images[1];
+static char image_hashes[1][65];
+
+const struct agent_image *agent_images(size_t *n)
+{
+	images[0].arch = REMOWT_HOST_ARCH;
+	images[0].data = remowt_agent_start;
+	images[0].len = (size_t)(remowt_agent_end - remowt_agent_start);
+	*n = 1;
+	return images;
+}
+
+const char *agent_image_hash(const struct agent_image *img)
+{
+	size_t i = (size_t)(img - images);
+	br_sha256_context ctx;
+	uint8_t d[32];
+	int k;
+
+	if (image_hashes[i][0] == '\0') {
+		br_sha256_init(&ctx);
+		br_sha256_update(&ctx, img->data, img->len);
+		br_sha256_out(&ctx, d);
+		for (k = 0; k < 32; k++)
+			snprintf(image_hashes[i] + 2 * k, 3, "%02x", d[k]);
+	}
+	return image_hashes[i];
+}
+
+/* ------------------------------------------------------------------ */
+/* The stager's command line                                           */
+
+int sh_quote(const char *s, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	if (outsz < 3)
+		return -1;
+	out[n++] = '\'';
+	for (; *s != '\0'; s++) {
+		if (*s == '\'') {
+			/* close, an escaped quote, reopen */
+			if (n + 4 >= outsz)
+				return -1;
+			memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			if (n + 1 >= outsz)
+				return -1;
+			out[n++] = *s;
+		}
+	}
+	if (n + 2 > outsz)
+		return -1;
+	out[n++] = '\'';
+	out[n] = '\0';
+	return 0;
+}
+
+static int append(char *out, size_t outsz, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (*n + len + 1 > outsz)
+		return -1;
+	memcpy(out + *n, s, len + 1);
+	*n += len;
+	return 0;
+}
+
+int deploy_stager_command(const struct agent_image *imgs, size_t n,
+    const char *cache, char *out, size_t outsz)
+{
+	char q[4 * sizeof stager], arg[160];
+	size_t len = 0, i;
+
+	/* /bin/sh even where the login shell is something else. */
+	if (append(out, outsz, &len, "exec /bin/sh -c ") != 0 ||
+	    sh_quote(stager, q, sizeof q) != 0 ||
+	    append(out, outsz, &len, q) != 0 ||
+	    append(out, outsz, &len, " remowt-stager ") != 0 ||
+	    sh_quote(cache, q, sizeof q) != 0 ||
+	    append(out, outsz, &len, q) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(arg, sizeof arg, " %s:%s:%zu", imgs[i].arch,
+		    agent_image_hash(&imgs[i]), imgs[i].len);
+		if (append(out, outsz, &len, arg) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* RPC over the exec channel                                           */
+
+struct ssh_link {
+	struct ssh_conn *c;
+	int ch;
+	const char *host;
+};
+
+/* Whatever the agent or stager says on stderr is the user's to see. */
+static void forward_stderr(struct ssh_link *l)
+{
+	const uint8_t *p;
+	size_t n = ssh_chan_peek(l->c, l->ch, 1, &p);
+	ssize_t w;
+
+	if (n == 0)
+		return;
+	w = write(2, p, n);
+	(void)w;
+	ssh_chan_consume(l->c, l->ch, 1, n);
+}
+
+static int sl_pollfds(void *ctx, struct pollfd *pfd, int max)
+{
+	struct ssh_link *l = ctx;
+
+	if (max < 1)
+		return 0;
+	pfd[0].fd = ssh_fd(l->c);
+	pfd[0].events = ssh_poll_events(l->c);
+	return 1;
+}
+
+static int sl_process(void *ctx, const struct pollfd *pfd, int n)
+{
+	struct ssh_link *l = ctx;
+
+	if (n < 1)
+		return 0;
+	if (ssh_process(l->c, pfd[0].revents) != 0) {
+		ssh_report(l->c);
+		return -1;
+	}
+	forward_stderr(l);
+	return 0;
+}
+
+static long sl_recv(void *ctx, uint8_t *buf, size_t n)
+{
+	struct ssh_link *l = ctx;
+	const uint8_t *p;
+	size_t have = ssh_chan_peek(l->c, l->ch, 0, &p);
+
+	if (have == 0)
+		return ssh_failed(l->c) || ssh_chan_eof_received(l->c, l->ch) ?
+		    -1 : 0;
+	if (have > n)
+		have = n;
+	memcpy(buf, p, have);
+	ssh_chan_consume(l->c, l->ch, 0, have);
+	return (long)have;
+}
+
+static long sl_send(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct ssh_link *l = ctx;
+
+	if (ssh_failed(l->c))
+		return -1;
+	return (long)ssh_chan_write(l->c, l->ch, buf, n);
+}
+
+static void sl_close(void *ctx)
+{
+	struct ssh_link *l = ctx;
+
+	/* EOF on its stdin tells the agent to clean up and exit. */
+	ssh_chan_send_eof(l->c, l->ch);
+	ssh_close(l->c);
+	free(l);
+}
+
+/* ------------------------------------------------------------------ */
+/* Talking to the stager                                               */
+
+/* Pump until a whole line is in the channel; copy it out without the
+ * newline and consume it. */
+static int read_stage_line(struct ssh_link *l, char *line, size_t linesz)
+{
+	struct pollfd pfd;
+	const uint8_t *p, *nl;
+	size_t n, k;
+	int waited = 0;
+
+	for (;;) {
+		forward_stderr(l);
+		n = ssh_chan_peek(l->c, l->ch, 0, &p);
+		if ((nl = memchr(p, '\n', n)) != NULL) {
+			k = (size_t)(nl - p);
+			if (k >= linesz)
+				k = linesz - 1;
+			memcpy(line, p, k);
+			line[k] = '\0';
+			ssh_chan_consume(l->c, l->ch, 0, (size_t)(nl - p) + 1);
+			return 0;
+		}
+		if (n >= STAGE_LINE_MAX) {
+			fprintf(stderr, "remowt: %s: the host's shell answered "
+			    "with something else than remowt's stager\n",
+			    l->host);
+			return -1;
+		}
+		if (ssh_failed(l->c)) {
+			ssh_report(l->c);
+			return -1;
+		}
+		if (ssh_chan_eof_received(l->c, l->ch)) {
+			fprintf(stderr, "remowt: %s: the stager ended without "
+			    "an answer; is /bin/sh a POSIX shell there?\n",
+			    l->host);
+			return -1;
+		}
+		if (waited >= STAGE_TIMEOUT_MS) {
+			fprintf(stderr, "remowt: %s: no answer from the "
+			    "stager\n", l->host);
+			return -1;
+		}
+		pfd.fd = ssh_fd(l->c);
+		pfd.events = ssh_poll_events(l->c);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 1000) == 0)
+			waited += 1000;
+		if (ssh_process(l->c, pfd.revents) != 0) {
+			ssh_report(l->c);
+			return -1;
+		}
+	}
+}
+
+/* "REMOWT1 ok|upload ARCH ENDIAN DIR": 1 ok, 2 upload, -1 otherwise. */
+static int parse_stage_line(struct ssh_link *l, const char *line,
+    struct deploy_info *info)
+{
+	char verb[16];
+	int off = 0;
+
+	if (sscanf(line, "REMOWT1 %15s %n", verb, &off) != 1 || off == 0) {
+		fprintf(stderr, "remowt: %s: unexpected answer from the host's "
+		    "shell: %.200s\n", l->host, line);
+		return -1;
+	}
+	if (strcmp(verb, "error") == 0) {
+		fprintf(stderr, "remowt: %s: %s\n", l->host, line + off);
+		return -1;
+	}
+	if (sscanf(line + off, "%15s %7s %1023[^\n]", info->arch,
+	    info->endian, info->cache) != 3) {
+		fprintf(stderr, "remowt: %s: malformed stager answer\n",
+		    l->host);
+		return -1;
+	}
+	if (strcmp(verb, "ok") == 0)
+		return 1;
+	if (strcmp(verb, "upload") == 0)
+		return 2;
+	fprintf(stderr, "remowt: %s: unexpected stager answer %s\n", l->host,
+	    verb);
+	return -1;
+}
+
+static const struct agent_image *image_for(const char *arch)
+{
+	const struct agent_image *imgs;
+	size_t n, i;
+
+	imgs = agent_images(&n);
+	for (i = 0; i < n; i++)
+		if (strcmp(imgs[i].arch, arch) == 0)
+			return &imgs[i];
+	return NULL;
+}
+
+/* Send the whole image, keeping the connection serviced meanwhile. */
+static int upload(struct ssh_link *l, const struct agent_image *img)
+{
+	struct pollfd pfd;
+	size_t sent = 0;
+
+	while (sent < img->len) {
+		sent += ssh_chan_write(l->c, l->ch, img->data + sent,
+		    img->len - sent);
+		pfd.fd = ssh_fd(l->c);
+		pfd.events = ssh_poll_events(l->c);
+		pfd.revents = 0;
+		if (sent < img->len || (pfd.events & POLLOUT))
+			poll(&pfd, 1, 1000);
+		if (ssh_process(l->c, pfd.revents) != 0) {
+			ssh_report(l->c);
+			return -1;
+		}
+		forward_stderr(l);
+	}
+	return 0;
+}
+
+static int stage(struct ssh_link *l, struct deploy_info *info)
+{
+	const struct agent_image *img;
+	char line[STAGE_LINE_MAX];
+	int r;
+
+	if (read_stage_line(l, line, sizeof line) != 0 ||
+	    (r = parse_stage_line(l, line, info)) < 0)
+		return -1;
+	if ((img = image_for(info->arch)) == NULL) {
+		fprintf(stderr, "remowt: %s: no agent for %s\n", l->host,
+		    info->arch);
+		return -1;
+	}
+	snprintf(info->hash, sizeof info->hash, "%s", agent_image_hash(img));
+	if (r == 1)
+		return 0;
+	info->uploaded = 1;
+	if (upload(l, img) != 0 || read_stage_line(l, line, sizeof line) ||
+	    parse_stage_line(l, line, info) != 1)
+		return -1;
+	return 0;
+}
+
+int deploy_connect(struct ssh_opts *o, const char *cache,
+    struct rpc_link *link, struct deploy_info *info)
+{
+	static char cmd[32768];
+	const struct agent_image *imgs;
+	struct ssh_link *l;
+	size_t n;
+
+	memset(info, 0, sizeof *info);
+	imgs = agent_images(&n);
+	if (deploy_stager_command(imgs, n, cache, cmd, sizeof cmd) != 0) {
+		fprintf(stderr, "remowt: the cache directory name is too "
+		    "long\n");
+		return 255;
+	}
+	if ((l = calloc(1, sizeof *l)) == NULL)
+		return 255;
+	l->host = o->host;
+	l->c = ssh_connect(o);
+	if (l->c == NULL || ssh_failed(l->c) ||
+	    (l->ch = ssh_chan_exec(l->c, cmd)) < 0) {
+		if (l->c != NULL)
+			ssh_report(l->c);
+		ssh_close(l->c);
+		free(l);
+		return 255;
+	}
+	if (stage(l, info) != 0) {
+		ssh_close(l->c);
+		free(l);
+		return 255;
+	}
+	link->ctx = l;
+	link->pollfds = sl_pollfds;
+	link->process = sl_process;
+	link->recv = sl_recv;
+	link->send = sl_send;
+	link->close = sl_close;
+	return 0;
+}

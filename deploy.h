@@ -1,0 +1,54 @@
+/*
+ * deploy.h - start the agent on a host over SSH: detect the CPU, reuse
+ * the content-addressed cached agent or upload it, and carry the RPC
+ * over the exec channel.
+ */
+#ifndef REMOWT_DEPLOY_H
+#define REMOWT_DEPLOY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpcclient.h"
+#include "sshconfig.h"
+
+/* An agent executable built into remowt. */
+struct agent_image {
+	const char *arch;          /* mips mipsel arm aarch64 riscv64 x86_64 */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* The agents this remowt carries; *n set to their number. */
+const struct agent_image *agent_images(size_t *n);
+/* Lower-case hex SHA-256 of an image (cached after the first call). */
+const char *agent_image_hash(const struct agent_image *img);
+
+struct deploy_info {
+	char arch[16];
+	char endian[8];            /* "little" or "big" */
+	char cache[1024];          /* the cache directory on the host */
+	char hash[65];             /* the agent that runs */
+	int uploaded;              /* this contact uploaded it */
+};
+
+/*
+ * Connect to o's host, run the stager and leave link speaking to the
+ * agent (before its hello).  cache is the cache directory ("" for the
+ * default /tmp/remowt-$UID).  Returns 0, or 255 after printing one line
+ * saying what failed and what to do.
+ */
+int deploy_connect(struct ssh_opts *o, const char *cache,
+    struct rpc_link *link, struct deploy_info *info);
+
+/*
+ * The stager's command line for these images and cache directory,
+ * quoted for a POSIX shell; -1 if it does not fit.  Exposed for tests.
+ */
+int deploy_stager_command(const struct agent_image *imgs, size_t n,
+    const char *cache, char *out, size_t outsz);
+
+/* Single-quote s for a POSIX shell into out; -1 if it does not fit. */
+int sh_quote(const char *s, char *out, size_t outsz);
+
+#endif

@@ -423,7 +423,8 @@ size_t ssh_chan_write(struct ssh_conn *c, int id, const uint8_t *p, size_t n)
 
 	if (n > room)
 		n = room;
-	while (sent < n) {
+	/* A packet may start a rekey, after which only KEX may be sent. */
+	while (sent < n && !ssh_in_kex(c)) {
 		k = n - sent;
 		if (k > ch->remote_maxpkt)
 			k = ch->remote_maxpkt;
@@ -493,6 +494,8 @@ int ssh_chan_exit_code(struct ssh_conn *c, int id, const char **signame)
 
 struct fd_pump {
 	int in_fd, out_fd, err_fd;     /* err_fd -1: stderr data dropped */
+	uint8_t pend[CHAN_SEND_CHUNK];
+	size_t pend_off, pend_len;
 	int saved_fl[3];
 	int in_open;
 	int out_broken, err_broken;
@@ -524,23 +527,30 @@ static void pump_restore(struct fd_pump *s)
 			fcntl(fds[i], F_SETFL, s->saved_fl[i]);
 }
 
+/* Read from in_fd only what the channel takes now; what a rekey leaves
+ * unsent waits in s->pend for the next turn. */
 static void pump_in(struct ssh_conn *c, int ch, struct fd_pump *s)
 {
-	static uint8_t tmp[CHAN_SEND_CHUNK];
 	size_t room = ssh_chan_writable(c, ch);
 	ssize_t n;
 
-	if (room == 0)
-		return;
-	n = read(s->in_fd, tmp, room < sizeof tmp ? room : sizeof tmp);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		s->in_open = 0;
-		ssh_chan_send_eof(c, ch);
-		return;
+	if (s->pend_len == 0 && room > 0 && s->in_open) {
+		n = read(s->in_fd, s->pend, room < sizeof s->pend ? room :
+		    sizeof s->pend);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		if (n <= 0) {
+			s->in_open = 0;
+			ssh_chan_send_eof(c, ch);
+			return;
+		}
+		s->pend_off = 0;
+		s->pend_len = (size_t)n;
 	}
-	ssh_chan_write(c, ch, tmp, (size_t)n);
+	n = (ssize_t)ssh_chan_write(c, ch, s->pend + s->pend_off,
+	    s->pend_len);
+	s->pend_off += (size_t)n;
+	s->pend_len -= (size_t)n;
 }
 
 static void pump_out(struct ssh_conn *c, int ch, int ext, int fd,
@@ -572,7 +582,7 @@ static void pump_out(struct ssh_conn *c, int ch, int ext, int fd,
 int ssh_chan_pump(struct ssh_conn *c, int ch, int in_fd, int out_fd,
     int err_fd)
 {
-	struct fd_pump s;
+	static struct fd_pump s;
 	struct pollfd pfd[4];
 	const uint8_t *p;
 	int r;
@@ -586,7 +596,10 @@ int ssh_chan_pump(struct ssh_conn *c, int ch, int in_fd, int out_fd,
 	while (!c->dead && !ssh_chan_finished(c, ch)) {
 		pfd[0].fd = c->fd;
 		pfd[0].events = ssh_poll_events(c);
-		pfd[1].fd = s.in_open && ssh_chan_writable(c, ch) ? in_fd : -1;
+		if (s.pend_len > 0 && ssh_chan_writable(c, ch))
+			pump_in(c, ch, &s);
+		pfd[1].fd = s.in_open && s.pend_len == 0 &&
+		    ssh_chan_writable(c, ch) ? in_fd : -1;
 		pfd[1].events = POLLIN;
 		pfd[2].fd = ssh_chan_peek(c, ch, 0, &p) ? out_fd : -1;
 		pfd[2].events = POLLOUT;

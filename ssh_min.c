@@ -71,9 +71,7 @@
 #define PKT_OVERHEAD (4 + 1 + 255 + PKTC_MAX_TAG)
 #define CHAN_WINDOW (4 * 1024 * 1024)
 #define CHAN_MAXPKT (128 * 1024)
-#ifndef REKEY_BYTES
 #define REKEY_BYTES (1ULL << 30)        /* RFC 4344 advises 1 GiB for AES */
-#endif
 #define BANNER_MAX_LINES 64
 #define BANNER_MAX_LINE 1024
 #define HANDSHAKE_TIMEOUT 60
@@ -839,8 +837,11 @@ static int recv_newkeys(struct ssh_conn *c)
 
 static void maybe_rekey(struct ssh_conn *c)
 {
+	uint64_t limit = c->opts->rekey_limit ? c->opts->rekey_limit :
+	    REKEY_BYTES;
+
 	if (c->kex_phase == KEX_IDLE && c->kex_done > 0 &&
-	    (c->bytes_in >= REKEY_BYTES || c->bytes_out >= REKEY_BYTES)) {
+	    (c->bytes_in >= limit || c->bytes_out >= limit)) {
 		debug(c, "rekeying after %llu/%llu bytes",
 		    (unsigned long long)c->bytes_in,
 		    (unsigned long long)c->bytes_out);

@@ -159,6 +159,29 @@ static int set_yesno(int *field, const char *v, const char *what)
 	return 0;
 }
 
+/* RekeyLimit SIZE[K|M|G] [TIME]: the size part; "default" keeps 1 GiB. */
+static int set_rekey_limit(struct ssh_opts *o, const char *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (o->rekey_limit != 0 || strncmp(v, "default", 7) == 0)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || end == v)
+		return opt_error("bad RekeyLimit", v);
+	switch (*end) {
+	case 'K': case 'k': n <<= 10; end++; break;
+	case 'M': case 'm': n <<= 20; end++; break;
+	case 'G': case 'g': n <<= 30; end++; break;
+	}
+	if ((*end != '\0' && *end != ' ') || n < 16 || n > (1ULL << 40))
+		return opt_error("bad RekeyLimit (16 bytes to 1T)", v);
+	o->rekey_limit = n;
+	return 0;
+}
+
 /*
  * One "Key Value" setting, as from -o or a config file.  The first value
  * obtained for a key wins.  0 when set, -1 after a message about a bad
@@ -201,6 +224,8 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 		    v, "bad HostKeyAlgorithms");
 	if (strcasecmp(key, "MACs") == 0)
 		return set_first_str(o->macs, sizeof o->macs, v, "bad MACs");
+	if (strcasecmp(key, "RekeyLimit") == 0)
+		return set_rekey_limit(o, v);
 	if (strcasecmp(key, "HashKnownHosts") == 0)
 		return set_yesno(&o->hash_known_hosts, v, "bad HashKnownHosts");
 	if (strcasecmp(key, "PubkeyAuthentication") == 0)

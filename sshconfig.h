@@ -41,6 +41,7 @@ struct ssh_opts {
 	char hostkey_algs[512];
 	char macs[512];
 	int hash_known_hosts;      /* -1: unset */
+	unsigned long long rekey_limit;   /* bytes, 0: unset (1 GiB) */
 	int pubkey_auth;           /* -1: unset (yes) */
 	int password_auth;         /* -1: unset (yes) */
 	int kbdint_auth;           /* -1: unset (yes) */

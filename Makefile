@@ -12,7 +12,7 @@ LIBS    := -lbearssl -lmbedcrypto -ltommath
 
 # The client: transport, crypto, keys, the RPC client and the CLI.
 CLIENT_SRCS := remowt.c ssh_min.c userauth.c channel.c sshconfig.c kex.c \
-               cipher.c ed25519.c sshkey.c hostkeys.c askpass.c sshagent.c proxy.c buf.c rpcclient.c
+               cipher.c ed25519.c sshkey.c bcrypt_pbkdf.c hostkeys.c askpass.c sshagent.c proxy.c deploy.c buf.c rpcclient.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
 CLIENT_OBJS += agents.o
 
@@ -52,20 +52,27 @@ ssh_min.o userauth.o channel.o remowt.o sshconfig.o: ssh_min.h sshconfig.h \
 kex.o: kex.h
 cipher.o: cipher.h
 ed25519.o sshkey.o: ed25519.h sshkey.h
+sshkey.o bcrypt_pbkdf.o: bcrypt_pbkdf.h
 hostkeys.o: hostkeys.h sshkey.h
 askpass.o userauth.o: askpass.h
 proxy.o ssh_min.o: proxy.h
+deploy.o remowt.o: deploy.h rpcclient.h rpc.h
 sshagent.o userauth.o ssh_min.o channel.o: sshagent.h
 
 # Unit tests: each links only the modules it tests.
 UNIT_TESTS := tests/unit_ed25519 tests/unit_ed25519_ct tests/unit_cipher
 
-UNIT_TESTS += tests/unit_rpc
+UNIT_TESTS += tests/unit_rpc tests/unit_rpc_local
 
 # Includes agent.c to reach its request decoder and SHA-256.
 tests/unit_rpc: tests/unit_rpc.c agent.c rpcclient.c buf.c rpc.h \
     rpcclient.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_rpc.c rpcclient.c buf.c
+
+# The client against the real agent; `tests/unit_rpc_local -b` times it.
+tests/unit_rpc_local: tests/unit_rpc_local.c rpcclient.c buf.c rpc.h \
+    rpcclient.h buf.h build/agent
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_rpc_local.c rpcclient.c buf.c
 
 # libFuzzer harnesses for both decoders: `make fuzz`, then run them.
 FUZZ_CC ?= clang
@@ -75,7 +82,47 @@ tests/fuzz_agent_req: tests/fuzz_agent_req.c agent.c buf.c rpc.h buf.h
 tests/fuzz_rpc_reply: tests/fuzz_rpc_reply.c rpcclient.c buf.c rpc.h \
     rpcclient.h buf.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz_rpc_reply.c rpcclient.c buf.c
-fuzz: tests/fuzz_agent_req tests/fuzz_rpc_reply
+
+# Every tests/fuzz_NAME.c is a harness.  One that needs more than its own
+# file lists the sources in FUZZ_SRCS_fuzz_NAME and the libraries in
+# FUZZ_LIBS_fuzz_NAME; the pattern rule below does the rest.
+FUZZ_HARNESSES = $(patsubst %.c,%,$(wildcard tests/fuzz_*.c))
+FUZZ_SECONDS ?= 30
+
+# The client without its front end and agent deployment; includes
+# ssh_min.c and kex.c, and stands in for askpass.c.
+FUZZ_SRCS_fuzz_ssh := $(filter-out remowt.c rpcclient.c deploy.c ssh_min.c \
+    kex.c askpass.c,$(CLIENT_SRCS))
+FUZZ_LIBS_fuzz_ssh := $(LIBS)
+FUZZ_ARGS_fuzz_ssh := -close_fd_mask=2
+tests/fuzz_ssh: ssh_min.c kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h \
+    sshconfig.h cipher.h kex.h sshkey.h hostkeys.h askpass.h proxy.h \
+    sshagent.h buf.h
+
+FUZZ_SRCS_fuzz_keys := sshkey.c bcrypt_pbkdf.c hostkeys.c ed25519.c buf.c
+FUZZ_LIBS_fuzz_keys := -lbearssl -lmbedcrypto
+tests/fuzz_keys: $(FUZZ_SRCS_fuzz_keys) sshkey.h bcrypt_pbkdf.h hostkeys.h \
+    ed25519.h buf.h
+
+tests/fuzz_%: tests/fuzz_%.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$(@F)) $(FUZZ_LIBS_$(@F))
+
+# Each harness runs for FUZZ_SECONDS on a copy of tests/corpus/NAME, so
+# the seeds stay as committed; crashes are left in build/fuzz/NAME/.
+fuzz_run = n=$(notdir $(1)); d=build/fuzz/$$n; \
+	rm -rf $$d/corpus; mkdir -p $$d/corpus; \
+	if [ -d tests/corpus/$$n ]; then cp -R tests/corpus/$$n/. $$d/corpus/; fi; \
+	echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(1) \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$$d/ \
+	    $(FUZZ_ARGS_$(notdir $(1))) $(FUZZ_ARGS) $$d/corpus >$$d/log 2>&1 || \
+	    failed="$$failed $$n"; \
+	grep -E "DONE|SUMMARY|Test unit written" $$d/log | tail -n 2;
+
+fuzz: $(FUZZ_HARNESSES)
+	@failed=; $(foreach f,$(FUZZ_HARNESSES),$(call fuzz_run,$(f))) \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: failed:$$failed (see build/fuzz/NAME/log)"; exit 1; fi
 
 tests/unit_ed25519: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_ed25519.c ed25519.c buf.c -lbearssl
@@ -86,17 +133,23 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -gdwarf-4 -DCT_CHECK -I. -o $@ tests/unit_ed25519.c \
 	    ed25519.c buf.c -lbearssl
 
-UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys
+UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys tests/unit_bcrypt_pbkdf
 
-tests/unit_sshkey: tests/unit_sshkey.c sshkey.c ed25519.c buf.c sshkey.h \
+tests/unit_sshkey: tests/unit_sshkey.c sshkey.c bcrypt_pbkdf.c ed25519.c \
+    buf.c sshkey.h bcrypt_pbkdf.h ed25519.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_sshkey.c sshkey.c \
+	    bcrypt_pbkdf.c ed25519.c buf.c -lbearssl -lmbedcrypto
+
+tests/unit_hostkeys: tests/unit_hostkeys.c hostkeys.c sshkey.c \
+    bcrypt_pbkdf.c ed25519.c buf.c hostkeys.h sshkey.h bcrypt_pbkdf.h \
     ed25519.h buf.h
-	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_sshkey.c sshkey.c ed25519.c \
-	    buf.c -lbearssl -lmbedcrypto
-
-tests/unit_hostkeys: tests/unit_hostkeys.c hostkeys.c sshkey.c ed25519.c \
-    buf.c hostkeys.h sshkey.h ed25519.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_hostkeys.c hostkeys.c \
-	    sshkey.c ed25519.c buf.c -lbearssl -lmbedcrypto
+	    sshkey.c bcrypt_pbkdf.c ed25519.c buf.c -lbearssl -lmbedcrypto
+
+tests/unit_bcrypt_pbkdf: tests/unit_bcrypt_pbkdf.c bcrypt_pbkdf.c buf.c \
+    bcrypt_pbkdf.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_bcrypt_pbkdf.c bcrypt_pbkdf.c \
+	    buf.c -lbearssl
 
 # Includes cipher.c itself to reach its internal helpers.
 tests/unit_cipher: tests/unit_cipher.c cipher.c cipher.h buf.c buf.h
@@ -106,6 +159,29 @@ tests/unit_cipher: tests/unit_cipher.c cipher.c cipher.h buf.c buf.h
 test: all $(UNIT_TESTS)
 	tests/run.sh
 
+# `make sanitize`: the sources are copied to build/asan and built there
+# by this same Makefile with ASan+UBSan, so the normal build's in-place
+# objects are never touched; then the whole suite runs from the copy
+# (its remowt, its unit tests) with any sanitizer report fatal.
+SAN_DIR   := build/asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+SAN_ENV   := SANITIZE=1 \
+    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:exitcode=99 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
+
+sanitize-build:
+	@mkdir -p $(SAN_DIR)/tests
+	rm -f $(SAN_DIR)/tests/*.sh $(SAN_DIR)/tests/*.py
+	cp -p Makefile $(wildcard *.c *.h *.S) $(SAN_DIR)/
+	cp -p $(wildcard tests/*.sh tests/*.py) $(SAN_DIR)/tests/
+	cp -p $(wildcard tests/*.c tests/*.h) $(SAN_DIR)/tests/
+	$(MAKE) -C $(SAN_DIR) CFLAGS='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' \
+	    remowt $(UNIT_TESTS)
+
+sanitize: sanitize-build
+	$(SAN_ENV) $(SAN_DIR)/tests/run.sh
+
 install: remowt
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 remowt $(DESTDIR)$(PREFIX)/bin/remowt
@@ -113,4 +189,4 @@ install: remowt
 clean:
 	rm -f remowt *.o tests/*.o tests/unit_*[!.][!c]
 
-.PHONY: all test install clean fuzz
+.PHONY: all test install clean fuzz sanitize sanitize-build

@@ -13,6 +13,12 @@
 #define SSHKEY_MAX_BLOB 1100   /* RSA up to 8192 bits */
 #define SSHKEY_MAX_SIG 1100
 #define SSHKEY_FP_LEN 64       /* "SHA256:" + 43 base64 chars + NUL */
+#define SSHKEY_RSA_PART_MAX 512 /* p, q and CRT parts of 8192-bit keys */
+
+/* Results of sshkey_load_private_pp(), besides 0. */
+#define SSHKEY_ERR (-1)
+#define SSHKEY_NEED_PASSPHRASE (-2)
+#define SSHKEY_BAD_PASSPHRASE (-3)
 
 enum sshkey_type {
 	KEY_UNKNOWN = 0,
@@ -35,6 +41,18 @@ struct sshkey {
 	/* Private parts, only when has_private is set. */
 	int has_private;
 	uint8_t ed25519_seed[32];
+	uint8_t ec_d[32];                /* P-256 scalar, big-endian */
+	/* RSA in CRT form, big-endian without leading zeros. */
+	uint8_t rsa_p[SSHKEY_RSA_PART_MAX];
+	size_t rsa_p_len;
+	uint8_t rsa_q[SSHKEY_RSA_PART_MAX];
+	size_t rsa_q_len;
+	uint8_t rsa_dp[SSHKEY_RSA_PART_MAX];    /* d mod (p - 1) */
+	size_t rsa_dp_len;
+	uint8_t rsa_dq[SSHKEY_RSA_PART_MAX];    /* d mod (q - 1) */
+	size_t rsa_dq_len;
+	uint8_t rsa_iq[SSHKEY_RSA_PART_MAX];    /* q^-1 mod p */
+	size_t rsa_iq_len;
 	char comment[256];
 };
 
@@ -55,7 +73,9 @@ int sshkey_alg_matches(const char *alg, enum sshkey_type t);
 int sshkey_verify(const struct sshkey *k, const char *alg,
     const uint8_t *sig, size_t siglen, const uint8_t *data, size_t dlen);
 /* Sign data with a private key as algorithm alg, appending the SSH
- * signature blob (string sigalg, string sig) to out. */
+ * signature blob (string sigalg, string sig) to out.  ECDSA nonces are
+ * derived as in RFC 6979; RSA signatures are checked before use.  0 on
+ * success, -1 on error (out unchanged). */
 int sshkey_sign(const struct sshkey *k, const char *alg,
     const uint8_t *data, size_t dlen, struct buf *out);
 
@@ -64,8 +84,24 @@ void sshkey_fingerprint(const struct sshkey *k, char out[SSHKEY_FP_LEN]);
 /* Parse "type base64 [comment]" (an authorized_keys/.pub line). */
 int sshkey_parse_public(struct sshkey *k, const char *line);
 
-/* Load an unencrypted openssh-key-v1 private key file.  On failure
- * returns -1 and writes a one-line reason to err. */
+/*
+ * Load a private key file: openssh-key-v1, clear or protected by a
+ * passphrase (bcrypt KDF; aes128/192/256-ctr, -cbc, aes128/256-gcm),
+ * or unencrypted PEM: PKCS#1 RSA, SEC1 EC P-256, PKCS#8 RSA, EC P-256
+ * or Ed25519.  The file must not be readable by group or others.
+ * passphrase may be NULL.  Returns 0, or with a one-line reason in err:
+ *   SSHKEY_NEED_PASSPHRASE  the key is encrypted and passphrase is NULL;
+ *   SSHKEY_BAD_PASSPHRASE   the passphrase does not decrypt it
+ *                           ("incorrect passphrase");
+ *   SSHKEY_ERR              anything else, encrypted PEM included.
+ * On the two passphrase results k holds the public key, which such
+ * files keep in the clear (no comment, has_private 0); on SSHKEY_ERR k
+ * is zeroed.
+ */
+int sshkey_load_private_pp(struct sshkey *k, const char *path,
+    const char *passphrase, char *err, size_t errlen);
+/* sshkey_load_private_pp() without a passphrase, any failure being -1
+ * and k zeroed ("passphrase-protected key ..." for an encrypted one). */
 int sshkey_load_private(struct sshkey *k, const char *path, char *err,
     size_t errlen);
 /* Zero every secret held in k. */

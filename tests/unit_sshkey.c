@@ -2,9 +2,11 @@
  * unit_sshkey.c - key blobs, signatures and key files against ssh-keygen.
  *
  * Usage: unit_sshkey DIR, DIR prepared by t_keys.sh: keys made by
- * ssh-keygen, their fingerprints (NAME.fp) and SSHSIG signatures of
- * DIR/msg (NAME.sshsig).  Our own signatures are checked back with
- * `ssh-keygen -Y verify`.
+ * ssh-keygen and openssl (openssh-key-v1, clear and encrypted, and PEM),
+ * their public halves as ssh-keygen -y sees them (NAME.pub), their
+ * fingerprints (NAME.fp) and SSHSIG signatures of DIR/msg (NAME.sshsig).
+ * Our own signatures are checked back with `ssh-keygen -Y verify`, and
+ * ssh-rsa ones with `openssl dgst`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +17,11 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bearssl.h>
+#include <mbedtls/bignum.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
 
@@ -821,6 +825,9 @@ static void test_load_vector(void)
 struct keyfile {
 	uint8_t raw[8192];
 	size_t len;
+	size_t cipher_off;    /* offset of the cipher name */
+	size_t kdf_off;       /* offset of the KDF name */
+	size_t kdfopts_off;   /* offset of the KDF options */
 	size_t nkeys_off;     /* offset of uint32 nkeys */
 	size_t priv_off;      /* offset of the private section's contents */
 	size_t priv_len;
@@ -845,10 +852,14 @@ static int keyfile_load(const char *file, struct keyfile *kf)
 	kf->len = (size_t)r;
 	buf_view(&b, kf->raw, kf->len);
 	buf_skip(&b, 15);
-	/* ciphername, kdfname, kdfoptions */
-	if (buf_get_string(&b, &p, &n) != 0 ||
-	    buf_get_string(&b, &p, &n) != 0 ||
-	    buf_get_string(&b, &p, &n) != 0)
+	kf->cipher_off = b.pos + 4;
+	if (buf_get_string(&b, &p, &n) != 0)
+		return -1;
+	kf->kdf_off = b.pos + 4;
+	if (buf_get_string(&b, &p, &n) != 0)
+		return -1;
+	kf->kdfopts_off = b.pos + 4;
+	if (buf_get_string(&b, &p, &n) != 0)
 		return -1;
 	kf->nkeys_off = b.pos;
 	if (buf_get_u32(&b, &nkeys) != 0 || buf_get_string(&b, &p, &n) != 0 ||
@@ -881,20 +892,10 @@ static void test_load_errors(void)
 	size_t len, comment_end, pad;
 	char *big, *text;
 
-	expect_load_error("passphrase-protected key refused",
-	    path("ed25519_enc"), "passphrase-protected keys are not "
-	    "supported yet");
-	expect_load_error("cryptography ed25519-psw.key refused",
+	expect_load_error("passphrase-protected key needs a passphrase",
+	    path("ed25519_enc"), "passphrase-protected key");
+	expect_load_error("cryptography ed25519-psw.key needs a passphrase",
 	    path("vec-ed25519-psw"), "passphrase-protected");
-	expect_load_error("ecdsa key: cannot sign yet", path("ecdsa"),
-	    "key type ecdsa-sha2-nistp256 cannot sign yet");
-	expect_load_error("rsa key: cannot sign yet", path("rsa"),
-	    "key type ssh-rsa cannot sign yet");
-	expect_load_error("cryptography ecdsa-nopsw.key: cannot sign yet",
-	    path("vec-ecdsa-nopsw"), "cannot sign yet");
-	expect_load_error("cryptography rsa-nopsw.key: cannot sign yet",
-	    path("vec-rsa-nopsw"), "cannot sign yet");
-	expect_load_error("PEM key refused", path("rsa1024.pem"), "PEM");
 	expect_load_error("missing key file", path("no-such-key"),
 	    "cannot open");
 	expect_load_error("directory as key file", dir, "not a regular file");
@@ -921,7 +922,7 @@ static void test_load_errors(void)
 	expect_load_error("empty key file", path("empty"), "empty");
 	write_file(path("garbage"), "hello\x01\xff world\n", 14, 0600);
 	expect_load_error("garbage key file", path("garbage"),
-	    "not an OpenSSH private key");
+	    "not an OpenSSH or PEM private key");
 	free(text);
 
 	if ((big = malloc(70 * 1024)) != NULL) {
@@ -962,6 +963,887 @@ static void test_load_errors(void)
 	    kf.priv_off + 8 + 4, 0x20, 0, "does not match");
 }
 
+/*
+ * Private keys of every type and format, signatures checked by a peer.
+ */
+
+#define PASS "pass phrase"
+#define PEM_LABEL_BEGIN(l) "-----BEGIN " l "-----"
+#define PEM_LABEL_END(l) "-----END " l "-----"
+
+static const char *const ed25519_algs[] = { "ssh-ed25519", NULL };
+static const char *const ecdsa_algs[] = { "ecdsa-sha2-nistp256", NULL };
+static const char *const rsa_algs[] = {
+	"rsa-sha2-512", "rsa-sha2-256", NULL
+};
+
+static const char *const *algs_of(enum sshkey_type type)
+{
+	switch (type) {
+	case KEY_ED25519:
+		return ed25519_algs;
+	case KEY_ECDSA_P256:
+		return ecdsa_algs;
+	default:
+		return rsa_algs;
+	}
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+
+	while (n-- > 0)
+		acc |= *b++;
+	return acc == 0;
+}
+
+/* No secret left in k. */
+static int private_zero(const struct sshkey *k)
+{
+	return !k->has_private &&
+	    all_zero(k->ed25519_seed, sizeof k->ed25519_seed) &&
+	    all_zero(k->ec_d, sizeof k->ec_d) &&
+	    all_zero(k->rsa_p, sizeof k->rsa_p) &&
+	    all_zero(k->rsa_q, sizeof k->rsa_q) &&
+	    all_zero(k->rsa_dp, sizeof k->rsa_dp) &&
+	    all_zero(k->rsa_dq, sizeof k->rsa_dq) &&
+	    all_zero(k->rsa_iq, sizeof k->rsa_iq) &&
+	    k->rsa_p_len == 0 && k->rsa_q_len == 0 && k->rsa_dp_len == 0 &&
+	    k->rsa_dq_len == 0 && k->rsa_iq_len == 0;
+}
+
+/* The secret of k's type is there. */
+static int private_set(const struct sshkey *k)
+{
+	switch (k->type) {
+	case KEY_ED25519:
+		return !all_zero(k->ed25519_seed, sizeof k->ed25519_seed);
+	case KEY_ECDSA_P256:
+		return !all_zero(k->ec_d, sizeof k->ec_d);
+	case KEY_RSA:
+		return k->rsa_p_len > 0 && k->rsa_q_len > 0 &&
+		    k->rsa_dp_len > 0 && k->rsa_dq_len > 0 &&
+		    k->rsa_iq_len > 0;
+	default:
+		return 0;
+	}
+}
+
+static int same_public(const struct sshkey *a, const struct sshkey *b)
+{
+	return a->type == b->type && a->blob_len == b->blob_len &&
+	    memcmp(a->blob, b->blob, a->blob_len) == 0;
+}
+
+/* SSHSIG signed data over DIR/msg, as ssh-keygen -Y verify rebuilds it. */
+static size_t msg_signed_data(uint8_t *out, size_t outsz)
+{
+	size_t mlen, n;
+	char *msg = read_file(path("msg"), &mlen);
+
+	if (msg == NULL)
+		return 0;
+	n = sshsig_signed_data(out, outsz, "file", "sha512", (uint8_t *)msg,
+	    mlen);
+	free(msg);
+	return n;
+}
+
+/* Does `ssh-keygen -Y verify` accept sig over DIR/msg, signed by pub? */
+static int peer_verify(const struct sshkey *pub, const uint8_t *sig,
+    size_t siglen)
+{
+	char allowed[4096], b64[2048];
+
+	base64_encode(b64, sizeof b64, pub->blob, pub->blob_len, 1);
+	snprintf(allowed, sizeof allowed, "test@remowt %s %s\n",
+	    sshkey_type_name(pub), b64);
+	if (write_file(path("peer_signers"), allowed, strlen(allowed),
+	    0600) != 0 || sshsig_write(path("peer.sshsig"), pub, sig,
+	    siglen) != 0)
+		return -1;
+	return run("ssh-keygen -Y verify -f '%s' -I test@remowt -n file "
+	    "-s '%s' < '%s' >/dev/null 2>&1", path("peer_signers"),
+	    path("peer.sshsig"), path("msg")) == 0 ? 0 : -1;
+}
+
+/*
+ * Load file (with pass), compare its public half with file.pub as
+ * ssh-keygen or openssl derived it, sign with every algorithm of its
+ * type, have ssh-keygen verify, and wipe.
+ */
+static void check_private(const char *file, const char *pass,
+    enum sshkey_type type)
+{
+	struct sshkey k, pub;
+	struct buf b;
+	char err[256], tname[160], pubfile[128];
+	const char *const *alg;
+	uint8_t data[256], sig[1200];
+	size_t dlen;
+	int r;
+
+	snprintf(tname, sizeof tname, "%s: load", file);
+	snprintf(pubfile, sizeof pubfile, "%s.pub", file);
+	err[0] = '\0';
+	r = sshkey_load_private_pp(&k, path(file), pass, err, sizeof err);
+	if (r != 0 || load_pub(pubfile, &pub) != 0) {
+		report(0, tname, "returned %d: %s", r, err);
+		return;
+	}
+	report(k.has_private && k.type == type && private_set(&k) &&
+	    same_public(&k, &pub), tname, "type %d or public half differs "
+	    "from %s", (int)k.type, pubfile);
+
+	dlen = msg_signed_data(data, sizeof data);
+	for (alg = algs_of(type); *alg != NULL; alg++) {
+		snprintf(tname, sizeof tname, "%s: %s signature accepted by "
+		    "ssh-keygen -Y verify", file, *alg);
+		buf_init(&b, sig, sizeof sig);
+		if (dlen == 0 || sshkey_sign(&k, *alg, data, dlen, &b) != 0) {
+			report(0, tname, "sign failed");
+			continue;
+		}
+		if (sshkey_verify(&pub, *alg, sig, b.len, data, dlen) != 0) {
+			report(0, tname, "sshkey_verify refused it");
+			continue;
+		}
+		report(peer_verify(&pub, sig, b.len) == 0, tname, "refused");
+	}
+
+	sshkey_wipe(&k);
+	snprintf(tname, sizeof tname, "%s: sshkey_wipe leaves no secret",
+	    file);
+	buf_init(&b, sig, sizeof sig);
+	report(private_zero(&k) && same_public(&k, &pub) &&
+	    sshkey_sign(&k, algs_of(type)[0], data, dlen, &b) != 0, tname,
+	    "secret left or still signs");
+}
+
+static void test_private_keys(void)
+{
+	static const struct {
+		const char *file;
+		const char *pass;
+		enum sshkey_type type;
+	} cases[] = {
+		/* openssh-key-v1, clear */
+		{ "ed25519", NULL, KEY_ED25519 },
+		{ "ecdsa", NULL, KEY_ECDSA_P256 },
+		{ "rsa", NULL, KEY_RSA },
+		{ "rsa1024", NULL, KEY_RSA },
+		{ "rsabig", NULL, KEY_RSA },            /* mbedtls */
+		{ "vec-ecdsa-nopsw", NULL, KEY_ECDSA_P256 },
+		{ "vec-rsa-nopsw", NULL, KEY_RSA },
+		/* openssh-key-v1, bcrypt KDF */
+		{ "enc-ed25519", PASS, KEY_ED25519 },   /* aes256-ctr */
+		{ "enc-ecdsa", PASS, KEY_ECDSA_P256 },
+		{ "enc-rsa", PASS, KEY_RSA },
+		{ "ed25519_enc", "correct horse", KEY_ED25519 },
+		{ "vec-ed25519-psw", "password", KEY_ED25519 },
+		{ "vec-rsa-psw", "password", KEY_RSA },
+		{ "z-aes128-ctr", PASS, KEY_ED25519 },
+		{ "z-aes192-ctr", PASS, KEY_ED25519 },
+		{ "z-aes128-cbc", PASS, KEY_ED25519 },
+		{ "z-aes192-cbc", PASS, KEY_ED25519 },
+		{ "z-aes256-cbc", PASS, KEY_RSA },
+		{ "z-aes128-gcm", PASS, KEY_ECDSA_P256 },
+		{ "z-aes256-gcm", PASS, KEY_ECDSA_P256 },
+		/* PEM from ssh-keygen -m PEM and -m PKCS8 */
+		{ "pem-rsa", NULL, KEY_RSA },           /* PKCS#1 */
+		{ "pem-rsabig", NULL, KEY_RSA },
+		{ "pem-ecdsa", NULL, KEY_ECDSA_P256 },  /* SEC1 */
+		{ "p8-rsa", NULL, KEY_RSA },
+		{ "p8-ecdsa", NULL, KEY_ECDSA_P256 },
+		/* PEM from openssl */
+		{ "ossl-rsa", NULL, KEY_RSA },          /* PKCS#8 */
+		{ "ossl-rsa1", NULL, KEY_RSA },         /* PKCS#1 */
+		{ "ossl-ec", NULL, KEY_ECDSA_P256 },    /* PKCS#8 */
+		{ "ossl-ecparam", NULL, KEY_ECDSA_P256 }, /* SEC1 + params */
+		{ "ossl-ed25519", NULL, KEY_ED25519 },  /* PKCS#8, RFC 8410 */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		check_private(cases[i].file, cases[i].pass, cases[i].type);
+}
+
+/* Load file with pass; want return value rc and an error holding msg
+ * (and no secret in k unless rc is 0). */
+static void expect_pp(const char *tname, const char *file, const char *pass,
+    int rc, const char *msg)
+{
+	struct sshkey k;
+	char err[256];
+	int r;
+
+	err[0] = '\0';
+	r = sshkey_load_private_pp(&k, file, pass, err, sizeof err);
+	report(r == rc && strstr(err, msg) != NULL &&
+	    (rc == 0 ? k.has_private : private_zero(&k)), tname,
+	    "returned %d: '%s'", r, err);
+	sshkey_wipe(&k);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void test_passphrases(void)
+{
+	static const struct {
+		const char *file;
+		const char *pass;
+	} cases[] = {
+		{ "enc-ed25519", PASS },
+		{ "enc-ecdsa", PASS },
+		{ "enc-rsa", PASS },
+		{ "z-aes256-gcm", PASS },
+		{ "vec-rsa-psw", "password" },
+	};
+	struct sshkey k, pub;
+	struct timespec t0;
+	char err[256], tname[160], pubfile[128];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *f = cases[i].file;
+
+		snprintf(pubfile, sizeof pubfile, "%s.pub", f);
+		snprintf(tname, sizeof tname, "%s: no passphrase gives "
+		    "SSHKEY_NEED_PASSPHRASE and the public key", f);
+		err[0] = '\0';
+		r = sshkey_load_private_pp(&k, path(f), NULL, err, sizeof err);
+		report(r == SSHKEY_NEED_PASSPHRASE && load_pub(pubfile,
+		    &pub) == 0 && same_public(&k, &pub) && private_zero(&k) &&
+		    strstr(err, "passphrase-protected") != NULL, tname,
+		    "returned %d: '%s'", r, err);
+
+		snprintf(tname, sizeof tname, "%s: wrong passphrase gives "
+		    "SSHKEY_BAD_PASSPHRASE", f);
+		err[0] = '\0';
+		r = sshkey_load_private_pp(&k, path(f), "pass phrasE", err,
+		    sizeof err);
+		report(r == SSHKEY_BAD_PASSPHRASE &&
+		    strcmp(err, "incorrect passphrase") == 0 &&
+		    same_public(&k, &pub) && private_zero(&k), tname,
+		    "returned %d: '%s'", r, err);
+
+		snprintf(tname, sizeof tname, "%s: empty passphrase is "
+		    "incorrect", f);
+		expect_pp(tname, path(f), "", SSHKEY_BAD_PASSPHRASE,
+		    "incorrect passphrase");
+
+		snprintf(tname, sizeof tname, "%s: sshkey_load_private "
+		    "says passphrase-protected", f);
+		r = sshkey_load_private(&k, path(f), err, sizeof err);
+		report(r == -1 && strstr(err, "passphrase-protected") != NULL &&
+		    k.blob_len == 0 && private_zero(&k), tname,
+		    "returned %d: '%s'", r, err);
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = sshkey_load_private_pp(&k, path("enc-ed25519"), PASS, err,
+	    sizeof err);
+	printf("# loading a key of ssh-keygen -a 16: %.3f s\n",
+	    seconds_since(&t0));
+	sshkey_wipe(&k);
+	report(r == 0, "load with a 16-round bcrypt KDF", "%s", err);
+
+	r = sshkey_load_private_pp(&k, path("ecdsa"), PASS, err, sizeof err);
+	report(r == 0 && k.has_private, "a passphrase for a clear key is "
+	    "ignored", "returned %d: '%s'", r, err);
+	sshkey_wipe(&k);
+	expect_pp("cryptography ecdsa-psw.key (P-384) unsupported",
+	    path("vec-ecdsa-psw"), "password", SSHKEY_ERR,
+	    "unsupported key type ecdsa-sha2-nistp384");
+	expect_pp("chacha20-poly1305 key file cipher unsupported",
+	    path("z-chacha"), PASS, SSHKEY_ERR,
+	    "unsupported key file cipher chacha20-poly1305@openssh.com");
+}
+
+/* Write kf with one byte XORed and cut short, then load it with PASS. */
+static void expect_pp_tamper(const char *tname, const struct keyfile *kf,
+    size_t off, uint8_t x, size_t cut, int rc, const char *msg)
+{
+	static struct keyfile t;
+
+	t = *kf;
+	t.raw[off] ^= x;
+	if (write_armored(path("tampered"), KEY_ARMOR_BEGIN, KEY_ARMOR_END,
+	    t.raw, t.len - cut) != 0) {
+		report(0, tname, "cannot write");
+		return;
+	}
+	expect_pp(tname, path("tampered"), PASS, rc, msg);
+}
+
+static void test_encrypted_tamper(void)
+{
+	static struct keyfile kf;
+	size_t rounds_off;
+
+	if (keyfile_load(path("enc-ed25519"), &kf) != 0) {
+		report(0, "tampered encrypted key files", "cannot decode");
+		return;
+	}
+	expect_pp_tamper("unknown key file cipher", &kf, kf.cipher_off + 1,
+	    1, 0, SSHKEY_ERR, "unsupported key file cipher");
+	expect_pp_tamper("unknown KDF", &kf, kf.kdf_off + 5, 1, 0,
+	    SSHKEY_ERR, "unsupported key derivation");
+	/* kdfoptions: string salt, uint32 rounds */
+	rounds_off = kf.kdfopts_off + 4 + load_be32(kf.raw + kf.kdfopts_off);
+	expect_pp_tamper("zero bcrypt rounds", &kf, rounds_off + 3, 16, 0,
+	    SSHKEY_ERR, "rounds 0 out of range");
+	expect_pp_tamper("2^31 bcrypt rounds", &kf, rounds_off, 0x80, 0,
+	    SSHKEY_ERR, "out of range");
+	expect_pp_tamper("other salt: incorrect passphrase", &kf,
+	    kf.kdfopts_off + 8, 1, 0, SSHKEY_BAD_PASSPHRASE,
+	    "incorrect passphrase");
+	expect_pp_tamper("aes256-ctr checkint flipped", &kf, kf.priv_off, 1,
+	    0, SSHKEY_BAD_PASSPHRASE, "incorrect passphrase");
+	expect_pp_tamper("aes256-ctr padding flipped", &kf,
+	    kf.priv_off + kf.priv_len - 1, 0x80, 0, SSHKEY_ERR, "malformed");
+	expect_pp_tamper("encrypted section short of a block", &kf, 0, 0, 16,
+	    SSHKEY_ERR, "malformed key file");
+
+	if (keyfile_load(path("z-aes256-gcm"), &kf) != 0) {
+		report(0, "tampered GCM key files", "cannot decode");
+		return;
+	}
+	expect_pp_tamper("GCM tag flipped", &kf, kf.len - 1, 1, 0,
+	    SSHKEY_BAD_PASSPHRASE, "incorrect passphrase");
+	expect_pp_tamper("GCM ciphertext flipped", &kf,
+	    kf.priv_off + kf.priv_len / 2, 4, 0, SSHKEY_BAD_PASSPHRASE,
+	    "incorrect passphrase");
+	expect_pp_tamper("GCM tag missing", &kf, 0, 0, 16, SSHKEY_ERR,
+	    "malformed key file");
+}
+
+/* The DER inside PEM file name, whose block has this label. */
+static long pem_der(const char *name, const char *label, uint8_t *out,
+    size_t outsz)
+{
+	char begin[96], end[96];
+	size_t len;
+	long n;
+	char *text = read_file(path(name), &len);
+
+	if (text == NULL)
+		return -1;
+	snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
+	snprintf(end, sizeof end, "-----END %s-----", label);
+	n = unarmor(text, begin, end, out, outsz);
+	free(text);
+	return n;
+}
+
+static int write_pem(const char *name, const char *label,
+    const uint8_t *der, size_t len)
+{
+	char begin[96], end[96];
+
+	snprintf(begin, sizeof begin, "-----BEGIN %s-----", label);
+	snprintf(end, sizeof end, "-----END %s-----", label);
+	return write_armored(path(name), begin, end, der, len);
+}
+
+static void expect_pem_error(const char *tname, const char *label,
+    const uint8_t *der, size_t len, const char *msg)
+{
+	if (write_pem("bad.pem", label, der, len) != 0) {
+		report(0, tname, "cannot write");
+		return;
+	}
+	expect_pp(tname, path("bad.pem"), NULL, SSHKEY_ERR, msg);
+}
+
+static void test_pem_errors(void)
+{
+	static const char *const encrypted[] = {
+		"pem-enc-rsa", "p8-enc-ecdsa", "ossl-enc"
+	};
+	static const uint8_t sec1_no_curve[] = {
+		0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20,
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+	};
+	uint8_t der[4096], tmp[4096];
+	char tname[160], want[1200], text[256];
+	size_t i, len;
+	long n;
+
+	for (i = 0; i < sizeof encrypted / sizeof encrypted[0]; i++) {
+		snprintf(want, sizeof want, "convert it with ssh-keygen -p "
+		    "-f %s", path(encrypted[i]));
+		snprintf(tname, sizeof tname, "%s: encrypted PEM refused, "
+		    "with advice", encrypted[i]);
+		expect_pp(tname, path(encrypted[i]), NULL, SSHKEY_ERR, want);
+		snprintf(tname, sizeof tname, "%s: refused with a "
+		    "passphrase too", encrypted[i]);
+		expect_pp(tname, path(encrypted[i]), PASS, SSHKEY_ERR,
+		    "encrypted PEM keys are not supported");
+	}
+	expect_pp("P-384 PEM key refused", path("ossl-p384"), NULL,
+	    SSHKEY_ERR, "unsupported EC curve");
+
+	expect_pem_error("DSA PEM key refused", "DSA PRIVATE KEY",
+	    (const uint8_t *)"\x30\x03\x02\x01\x00", 5,
+	    "unsupported key type (DSA PRIVATE KEY)");
+	expect_pem_error("certificate refused", "CERTIFICATE",
+	    (const uint8_t *)"\x30\x00", 2, "not a private key (CERTIFICATE)");
+	expect_pem_error("SEC1 key without a curve", "EC PRIVATE KEY",
+	    sec1_no_curve, sizeof sec1_no_curve, "names no curve");
+	expect_pem_error("empty PKCS#1 key", "RSA PRIVATE KEY",
+	    (const uint8_t *)"", 0, "malformed PKCS#1");
+
+	if ((n = pem_der("pem-rsa", "RSA PRIVATE KEY", der, sizeof der)) < 8 ||
+	    der[4] != 0x02 || der[5] != 0x01) {
+		report(0, "PKCS#1 tampering", "cannot decode pem-rsa");
+		return;
+	}
+	len = (size_t)n;
+	expect_pem_error("PKCS#1 key cut short", "RSA PRIVATE KEY", der,
+	    len - 7, "malformed PKCS#1");
+	memcpy(tmp, der, len);
+	tmp[6] = 1;
+	expect_pem_error("multi-prime PKCS#1 key refused", "RSA PRIVATE KEY",
+	    tmp, len, "multi-prime");
+	memcpy(tmp, der, len);
+	tmp[len / 2] ^= 0x10;
+	expect_pem_error("PKCS#1 key with a flipped bit", "RSA PRIVATE KEY",
+	    tmp, len, "malformed");
+
+	/* SEQUENCE, INTEGER 0, SEQUENCE { OID rsaEncryption ... } */
+	if ((n = pem_der("p8-rsa", "PRIVATE KEY", der, sizeof der)) < 20 ||
+	    der[9] != 0x06 || der[10] != 9) {
+		report(0, "PKCS#8 tampering", "cannot decode p8-rsa");
+		return;
+	}
+	der[19] ^= 0x40;
+	expect_pem_error("unknown PKCS#8 algorithm", "PRIVATE KEY", der,
+	    (size_t)n, "unsupported PKCS#8 key algorithm");
+
+	snprintf(text, sizeof text, "-----BEGIN RSA PRIVATE KEY-----\n"
+	    "MAMCAQA=\n-----END EC PRIVATE KEY-----\n");
+	write_file(path("bad.pem"), text, strlen(text), 0600);
+	expect_pp("mismatched PEM END line", path("bad.pem"), NULL,
+	    SSHKEY_ERR, "END line does not match");
+	snprintf(text, sizeof text, "-----BEGIN RSA PRIVATE KEY-----\n"
+	    "MAMC!QA=\n-----END RSA PRIVATE KEY-----\n");
+	write_file(path("bad.pem"), text, strlen(text), 0600);
+	expect_pp("bad base64 in PEM", path("bad.pem"), NULL, SSHKEY_ERR,
+	    "bad base64");
+	snprintf(text, sizeof text, "-----BEGIN RSA PRIVATE KEY-----\n"
+	    "Comment: hello\n\nMAMCAQA=\n-----END RSA PRIVATE KEY-----\n");
+	write_file(path("bad.pem"), text, strlen(text), 0600);
+	expect_pp("unknown PEM header", path("bad.pem"), NULL, SSHKEY_ERR,
+	    "unexpected header");
+}
+
+/*
+ * PKCS#1 keys whose parts do not belong together, written by mbedtls
+ * from a good key with one part changed.
+ */
+static void test_rsa_inconsistent(void)
+{
+	static const char *const names[] = {
+		"unchanged", "d + 2", "qinv + 1", "p + 2", "p and q swapped",
+	};
+	mbedtls_pk_context pk;
+	mbedtls_rsa_context *rsa;
+	mbedtls_mpi saved;
+	unsigned char pem[8192];
+	char tname[128];
+	size_t i;
+	int r;
+
+	mbedtls_pk_init(&pk);
+	mbedtls_mpi_init(&saved);
+	if (mbedtls_pk_parse_keyfile(&pk, path("pem-rsa"), NULL) != 0 ||
+	    mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA) {
+		report(0, "inconsistent RSA keys", "mbedtls cannot read "
+		    "pem-rsa");
+		goto out;
+	}
+	rsa = mbedtls_pk_rsa(pk);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(tname, sizeof tname, "PKCS#1 key with %s %s", names[i],
+		    i == 0 ? "loads" : "refused");
+		switch (i) {
+		case 1:
+			mbedtls_mpi_copy(&saved, &rsa->D);
+			mbedtls_mpi_add_int(&rsa->D, &rsa->D, 2);
+			break;
+		case 2:
+			mbedtls_mpi_copy(&saved, &rsa->QP);
+			mbedtls_mpi_add_int(&rsa->QP, &rsa->QP, 1);
+			break;
+		case 3:
+			mbedtls_mpi_copy(&saved, &rsa->P);
+			mbedtls_mpi_add_int(&rsa->P, &rsa->P, 2);
+			break;
+		case 4:
+			mbedtls_mpi_swap(&rsa->P, &rsa->Q);
+			break;
+		}
+		r = mbedtls_pk_write_key_pem(&pk, pem, sizeof pem);
+		switch (i) {
+		case 1:
+			mbedtls_mpi_copy(&rsa->D, &saved);
+			break;
+		case 2:
+			mbedtls_mpi_copy(&rsa->QP, &saved);
+			break;
+		case 3:
+			mbedtls_mpi_copy(&rsa->P, &saved);
+			break;
+		case 4:
+			mbedtls_mpi_swap(&rsa->P, &rsa->Q);
+			break;
+		}
+		if (r != 0 || write_file(path("bad-rsa.pem"), pem,
+		    strlen((char *)pem), 0600) != 0) {
+			report(0, tname, "cannot write");
+			continue;
+		}
+		if (i == 0)
+			expect_pp(tname, path("bad-rsa.pem"), NULL, 0, "");
+		else
+			expect_pp(tname, path("bad-rsa.pem"), NULL, SSHKEY_ERR,
+			    "malformed ssh-rsa private key");
+	}
+out:
+	mbedtls_mpi_free(&saved);
+	mbedtls_pk_free(&pk);
+}
+
+/* A SEC1 P-256 key with scalar d, as PEM in DIR/name. */
+static int write_sec1(const char *name, const uint8_t d[32])
+{
+	static const uint8_t head[] = {
+		0x30, 0x31, 0x02, 0x01, 0x01, 0x04, 0x20
+	};
+	static const uint8_t tail[] = {
+		0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03,
+		0x01, 0x07
+	};
+	uint8_t der[sizeof head + 32 + sizeof tail];
+
+	memcpy(der, head, sizeof head);
+	memcpy(der + sizeof head, d, 32);
+	memcpy(der + sizeof head + 32, tail, sizeof tail);
+	return write_pem(name, "EC PRIVATE KEY", der, sizeof der);
+}
+
+/* Scalar number i of test_ec_scalar_range(). */
+static void edge_scalar(size_t i, uint8_t d[32])
+{
+	static const uint8_t order[32] = {
+		0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+		0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+	};
+
+	memset(d, 0, 32);
+	switch (i) {
+	case 0:                         /* 0 */
+		break;
+	case 1:                         /* 1 */
+		d[31] = 1;
+		break;
+	case 2:                         /* 2^128 - 1 */
+		memset(d + 16, 0xff, 16);
+		break;
+	case 3:                         /* 2^128 */
+		d[15] = 1;
+		break;
+	case 4:                         /* n - 2 */
+		memcpy(d, order, 32);
+		d[31] -= 2;
+		break;
+	case 5:                         /* n - 1 */
+		memcpy(d, order, 32);
+		d[31]--;
+		break;
+	case 6:                         /* n */
+		memcpy(d, order, 32);
+		break;
+	case 7:                         /* n + 1 */
+		memcpy(d, order, 32);
+		d[31]++;
+		break;
+	default:                        /* 2^256 - 1 */
+		memset(d, 0xff, 32);
+		break;
+	}
+}
+
+/*
+ * Scalars at the edges of what OpenSSH accepts: 2^128 <= d < n - 1.
+ * Accepted ones must give the public key ssh-keygen -y sees.
+ */
+static void test_ec_scalar_range(void)
+{
+	static const struct {
+		const char *name;
+		int ok;
+	} cases[] = {
+		{ "0", 0 }, { "1", 0 }, { "2^128 - 1", 0 }, { "2^128", 1 },
+		{ "n - 2", 1 }, { "n - 1", 0 }, { "n", 0 }, { "n + 1", 0 },
+		{ "2^256 - 1", 0 },
+	};
+	uint8_t d[32];
+	struct sshkey k, pub;
+	char tname[128], err[256];
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		edge_scalar(i, d);
+		snprintf(tname, sizeof tname, "EC scalar %s %s",
+		    cases[i].name, cases[i].ok ? "accepted" : "refused");
+		if (write_sec1("ec-edge", d) != 0) {
+			report(0, tname, "cannot write");
+			continue;
+		}
+		if (!cases[i].ok) {
+			expect_pp(tname, path("ec-edge"), NULL, SSHKEY_ERR,
+			    "malformed ecdsa-sha2-nistp256");
+			continue;
+		}
+		err[0] = '\0';
+		r = sshkey_load_private_pp(&k, path("ec-edge"), NULL, err,
+		    sizeof err);
+		report(r == 0 && run("ssh-keygen -y -f '%s' > '%s' 2>/dev/null",
+		    path("ec-edge"), path("ec-edge.pub")) == 0 &&
+		    load_pub("ec-edge.pub", &pub) == 0 &&
+		    same_public(&k, &pub), tname, "returned %d (%s), or public "
+		    "key differs from ssh-keygen -y", r, err);
+		sshkey_wipe(&k);
+	}
+}
+
+/*
+ * A signature made with a damaged CRT part must never leave sshkey_sign
+ * (it would give away a factor); ECDSA is deterministic (RFC 6979).
+ */
+static void test_sign_faults(void)
+{
+	struct sshkey k, bad;
+	struct buf b, b2;
+	char err[256];
+	uint8_t data[256], sig[1200], sig2[1200], small[64];
+	size_t dlen = msg_signed_data(data, sizeof data);
+
+	if (sshkey_load_private(&k, path("rsa"), err, sizeof err) != 0) {
+		report(0, "RSA fault checks", "%s", err);
+		return;
+	}
+	bad = k;
+	bad.rsa_dp[10] ^= 1;
+	buf_init(&b, sig, sizeof sig);
+	report(sshkey_sign(&bad, "rsa-sha2-512", data, dlen, &b) != 0 &&
+	    b.len == 0, "RSA signature from a damaged dp withheld",
+	    "signed");
+	bad = k;
+	bad.rsa_iq[5] ^= 0x20;
+	buf_init(&b, sig, sizeof sig);
+	report(sshkey_sign(&bad, "rsa-sha2-256", data, dlen, &b) != 0 &&
+	    b.len == 0, "RSA signature from a damaged iq withheld",
+	    "signed");
+	buf_init(&b, small, sizeof small);
+	report(sshkey_sign(&k, "rsa-sha2-512", data, dlen, &b) != 0 &&
+	    b.len == 0, "RSA sign into a short buffer fails cleanly",
+	    "wrote %zu bytes", b.len);
+	sshkey_wipe(&k);
+	sshkey_wipe(&bad);
+
+	if (sshkey_load_private(&k, path("rsabig"), err, sizeof err) != 0) {
+		report(0, "RSA fault checks (mbedtls)", "%s", err);
+		return;
+	}
+	bad = k;
+	bad.rsa_p[bad.rsa_p_len - 1] ^= 2;
+	buf_init(&b, sig, sizeof sig);
+	report(sshkey_sign(&bad, "rsa-sha2-512", data, dlen, &b) != 0 &&
+	    b.len == 0, "RSA over 4096 bits: damaged p withheld", "signed");
+	sshkey_wipe(&k);
+	sshkey_wipe(&bad);
+
+	if (sshkey_load_private(&k, path("ecdsa"), err, sizeof err) != 0) {
+		report(0, "ECDSA determinism", "%s", err);
+		return;
+	}
+	buf_init(&b, sig, sizeof sig);
+	buf_init(&b2, sig2, sizeof sig2);
+	report(sshkey_sign(&k, "ecdsa-sha2-nistp256", data, dlen, &b) == 0 &&
+	    sshkey_sign(&k, "ecdsa-sha2-nistp256", data, dlen, &b2) == 0 &&
+	    b.len == b2.len && memcmp(sig, sig2, b.len) == 0,
+	    "ECDSA signatures are deterministic", "differ");
+	buf_init(&b2, sig2, sizeof sig2);
+	data[dlen - 1] ^= 1;
+	report(sshkey_sign(&k, "ecdsa-sha2-nistp256", data, dlen, &b2) == 0 &&
+	    (b.len != b2.len || memcmp(sig, sig2, b.len) != 0),
+	    "ECDSA nonce depends on the message", "same signature");
+	buf_init(&b, small, 40);
+	report(sshkey_sign(&k, "ecdsa-sha2-nistp256", data, dlen, &b) != 0 &&
+	    b.len == 0, "ECDSA sign into a short buffer fails cleanly",
+	    "wrote %zu bytes", b.len);
+	buf_init(&b, sig, sizeof sig);
+	report(sshkey_sign(&k, "ssh-ed25519", data, dlen, &b) != 0 &&
+	    sshkey_sign(&k, "rsa-sha2-256", data, dlen, &b) != 0,
+	    "ECDSA key refuses other algorithms", "signed");
+	sshkey_wipe(&k);
+}
+
+/* ssh-rsa (SHA-1) and rsa-sha2-256 signatures checked by openssl dgst. */
+static void test_ssh_rsa_openssl(void)
+{
+	static const struct {
+		const char *alg;
+		const char *dgst;
+	} algs[] = {
+		{ "ssh-rsa", "sha1" },
+		{ "rsa-sha2-256", "sha256" },
+	};
+	static const char *const keys[] = { "rsa", "rsabig" };
+	struct sshkey k;
+	struct buf b, sb;
+	char err[256], tname[128], pem[128];
+	uint8_t sig[1200];
+	const uint8_t *s;
+	size_t i, j, mlen, slen;
+	char *msg = read_file(path("msg"), &mlen);
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (msg == NULL || sshkey_load_private(&k, path(keys[i]), err,
+		    sizeof err) != 0) {
+			report(0, "ssh-rsa signatures", "cannot load %s",
+			    keys[i]);
+			continue;
+		}
+		snprintf(pem, sizeof pem, "%s.pub.pem", keys[i]);
+		for (j = 0; j < sizeof algs / sizeof algs[0]; j++) {
+			snprintf(tname, sizeof tname, "%s: %s signature "
+			    "accepted by openssl dgst", keys[i], algs[j].alg);
+			buf_init(&b, sig, sizeof sig);
+			if (sshkey_sign(&k, algs[j].alg, (uint8_t *)msg, mlen,
+			    &b) != 0) {
+				report(0, tname, "sign failed");
+				continue;
+			}
+			buf_view(&sb, sig, b.len);
+			if (buf_skip(&sb, 4 + strlen(algs[j].alg)) != 0 ||
+			    buf_get_string(&sb, &s, &slen) != 0 ||
+			    slen != k.rsa_n_len ||
+			    write_file(path("raw.sig"), s, slen, 0600) != 0) {
+				report(0, tname, "bad blob");
+				continue;
+			}
+			report(run("openssl dgst -%s -verify '%s' -signature "
+			    "'%s' '%s' >/dev/null 2>&1", algs[j].dgst,
+			    path(pem), path("raw.sig"), path("msg")) == 0,
+			    tname, "refused");
+		}
+		sshkey_wipe(&k);
+	}
+	free(msg);
+}
+
+static uint32_t xorshift(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/*
+ * Random damage to the decoded contents of clear key files: every load
+ * must fail cleanly or give a key whose signatures verify.
+ */
+static void test_mutations(void)
+{
+	static const struct {
+		const char *file;
+		const char *label;
+	} files[] = {
+		{ "ed25519", "OPENSSH PRIVATE KEY" },
+		{ "ecdsa", "OPENSSH PRIVATE KEY" },
+		{ "rsa1024", "OPENSSH PRIVATE KEY" },
+		{ "rsa1024.pem", "RSA PRIVATE KEY" },
+		{ "pem-ecdsa", "EC PRIVATE KEY" },
+		{ "p8-ecdsa", "PRIVATE KEY" },
+		{ "ossl-rsa", "PRIVATE KEY" },
+		{ "ossl-ed25519", "PRIVATE KEY" },
+	};
+	static uint8_t der[8192], mut[8192];
+	struct sshkey k;
+	struct buf b;
+	uint32_t seed = 0x2545f491;
+	uint8_t data[64], sig[1200];
+	char err[256];
+	size_t i, j, len, cut;
+	int it, r, bad = 0, accepted = 0, refused = 0;
+	long n;
+
+	memset(data, 0x5a, sizeof data);
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if ((n = pem_der(files[i].file, files[i].label, der,
+		    sizeof der)) <= 0) {
+			report(0, "mutated key files", "cannot decode %s",
+			    files[i].file);
+			return;
+		}
+		len = (size_t)n;
+		for (it = 0; it < 300; it++) {
+			memcpy(mut, der, len);
+			for (j = 1 + xorshift(&seed) % 3; j > 0; j--)
+				mut[xorshift(&seed) % len] ^=
+				    (uint8_t)(1 + xorshift(&seed) % 255);
+			cut = xorshift(&seed) % 8 == 0 ?
+			    xorshift(&seed) % len : 0;
+			if (write_pem("mutated", files[i].label, mut,
+			    len - cut) != 0) {
+				report(0, "mutated key files", "cannot write");
+				return;
+			}
+			r = sshkey_load_private_pp(&k, path("mutated"), NULL,
+			    err, sizeof err);
+			if (r != 0) {
+				refused++;
+				bad |= !private_zero(&k);
+				continue;
+			}
+			accepted++;
+			buf_init(&b, sig, sizeof sig);
+			if (sshkey_sign(&k, algs_of(k.type)[0], data,
+			    sizeof data, &b) != 0 || sshkey_verify(&k,
+			    algs_of(k.type)[0], sig, b.len, data,
+			    sizeof data) != 0) {
+				printf("# %s: a mutation loaded but does not "
+				    "sign\n", files[i].file);
+				bad = 1;
+			}
+			sshkey_wipe(&k);
+		}
+	}
+	printf("# mutated key files: %d loaded, %d refused\n", accepted,
+	    refused);
+	report(!bad, "mutated key files load cleanly or sign correctly",
+	    "see above");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -989,5 +1871,14 @@ int main(int argc, char **argv)
 	test_load_ed25519();
 	test_load_vector();
 	test_load_errors();
+	test_private_keys();
+	test_passphrases();
+	test_encrypted_tamper();
+	test_pem_errors();
+	test_rsa_inconsistent();
+	test_ec_scalar_range();
+	test_sign_faults();
+	test_ssh_rsa_openssl();
+	test_mutations();
 	return failures == 0 ? 0 : 1;
 }

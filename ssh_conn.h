@@ -101,6 +101,7 @@ struct ssh_conn {
 	struct sshagent agent;
 	int agent_opened, agent_keys;
 	char cert_problem[SSH_PATH_MAX + 256];  /* why a certificate failed */
+	char key_problem[SSH_PATH_MAX + 64];    /* why a key was not used */
 	char auth_methods[256];    /* what the server said can continue */
 
 	uint64_t last_rx;

@@ -31,6 +31,8 @@
 /* Default identities, in the order ssh tries them. */
 static const char *const default_identities[] = {
 	"~/.ssh/id_ed25519",
+	"~/.ssh/id_ecdsa",
+	"~/.ssh/id_rsa",
 };
 
 enum auth_reply { AUTH_WAITING, AUTH_OK, AUTH_REFUSED, AUTH_PKOK };
@@ -228,9 +230,10 @@ static int identity_public(const char *path, struct sshkey *k)
 		if (rc == 0)
 			return 0;
 	}
-	rc = sshkey_load_private(k, path, err, sizeof err);
+	/* An encrypted key still shows its public half. */
+	rc = sshkey_load_private_pp(k, path, NULL, err, sizeof err);
 	sshkey_wipe(k);
-	return rc;
+	return rc == 0 || rc == SSHKEY_NEED_PASSPHRASE ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -412,11 +415,48 @@ static int try_certs(struct ssh_conn *c, const struct sshkey *key,
 	return 0;
 }
 
+/*
+ * Load an identity, asking for its passphrase as ssh does: up to three
+ * times, an empty answer skipping the key.  0 loaded, -1 not usable.
+ */
+static int load_key(struct ssh_conn *c, const char *path, struct sshkey *k)
+{
+	char err[256], prompt[SSH_PATH_MAX + 64], pass[SECRET_MAX];
+	int r, tries;
+
+	r = sshkey_load_private_pp(k, path, NULL, err, sizeof err);
+	for (tries = 0; r == SSHKEY_NEED_PASSPHRASE ||
+	    (r == SSHKEY_BAD_PASSPHRASE && tries < 3); tries++) {
+		if (r == SSHKEY_BAD_PASSPHRASE)
+			fprintf(stderr, "remowt: %s: incorrect passphrase\n",
+			    path);
+		if (setting(c->opts->batch_mode, 0))
+			break;
+		snprintf(prompt, sizeof prompt,
+		    "Enter passphrase for key '%s': ", path);
+		if (askpass(prompt, pass, sizeof pass, 0) != 0 ||
+		    pass[0] == '\0') {
+			wipe(pass, sizeof pass);
+			return -1;
+		}
+		sshkey_wipe(k);
+		r = sshkey_load_private_pp(k, path, pass, err, sizeof err);
+		wipe(pass, sizeof pass);
+	}
+	if (r == 0)
+		return 0;
+	if (r == SSHKEY_ERR)
+		fprintf(stderr, "remowt: identity file %s: %s\n", path, err);
+	else if (r == SSHKEY_BAD_PASSPHRASE)
+		snprintf(c->key_problem, sizeof c->key_problem, "wrong "
+		    "passphrase for %s", path);
+	return -1;
+}
+
 /* 1 authenticated, 0 refused or unusable, -1 fatal. */
 static int try_identity_file(struct ssh_conn *c, const char *path,
     int explicit)
 {
-	char err[256];
 	struct sshkey key;
 	struct signer s;
 	struct stat st;
@@ -428,8 +468,7 @@ static int try_identity_file(struct ssh_conn *c, const char *path,
 			    strerror(errno));
 		return 0;
 	}
-	if (sshkey_load_private(&key, path, err, sizeof err) != 0) {
-		fprintf(stderr, "remowt: identity file %s: %s\n", path, err);
+	if (load_key(c, path, &key) != 0) {
 		sshkey_wipe(&key);
 		return 0;
 	}
@@ -610,6 +649,8 @@ static const char *denied_hint(struct ssh_conn *c)
 		    "in remowt(1)";
 	if (c->cert_problem[0] != '\0')
 		return c->cert_problem;
+	if (c->key_problem[0] != '\0')
+		return c->key_problem;
 	if (c->agent_opened && c->agent_keys == 0 && !c->tried_pubkey)
 		return "the ssh-agent holds no keys (add one with ssh-add)";
 	if (c->tried_password)

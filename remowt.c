@@ -20,6 +20,7 @@
 #include <bearssl.h>
 
 #include "buf.h"
+#include "deploy.h"
 #include "rpc.h"
 #include "rpcclient.h"
 #include "ssh_min.h"
@@ -45,6 +46,8 @@ struct cli {
 	struct ssh_opts ssh;
 	struct rpc_client *rpc;
 	struct rpc_agent_info agent;
+	const char *cache;	/* --cache DIR: where the host keeps agents */
+	struct deploy_info deploy;
 };
 
 static const char *progname = "remowt";
@@ -310,6 +313,14 @@ static int parse_long(struct cli *cli, int argc, char **argv, int *ip,
 	const struct optdef *d = find_long(defs, name, n);
 	const char *val = eq != NULL ? eq + 1 : NULL;
 
+	if (d == NULL && n == 5 && strncmp(name, "cache", 5) == 0) {
+		if (val == NULL && *ip + 1 >= argc) {
+			warnx_("option --cache needs a directory");
+			return -1;
+		}
+		cli->cache = val != NULL ? val : argv[++*ip];
+		return 0;
+	}
 	if (d == NULL) {
 		if (eq == NULL && common_long(cli, name) == 0)
 			return 0;
@@ -444,6 +455,8 @@ static int parse_u32(const char *s, uint32_t *v, const char *what)
 
 /* Hosts and paths. */
 
+static void disconnect(struct cli *cli);
+
 /*
  * The agent for HOST, hello done.  This is the one place that knows
  * how to reach an agent: --local starts the embedded one here; a
@@ -457,16 +470,17 @@ static int connect_agent(struct cli *cli, const char *host)
 	if (!cli->local) {
 		if (ssh_opts_destination(&cli->ssh, host) != 0)
 			return EXIT_CONN;
-		warnx_("%s: '%s' is not yet supported over SSH; use --local",
-		    host, cli->cmd);
-		return EXIT_CONN;
-	}
-	if (path != NULL && *path == '\0')
-		path = NULL;
-	if (rpc_link_spawn(&link, path, remowt_agent_start,
-	    (size_t)(remowt_agent_end - remowt_agent_start)) != 0) {
-		warnx_("cannot start the agent: %s", strerror(errno));
-		return EXIT_CONN;
+		if (deploy_connect(&cli->ssh, cli->cache ? cli->cache : "",
+		    &link, &cli->deploy) != 0)
+			return EXIT_CONN;
+	} else {
+		if (path != NULL && *path == '\0')
+			path = NULL;
+		if (rpc_link_spawn(&link, path, remowt_agent_start,
+		    (size_t)(remowt_agent_end - remowt_agent_start)) != 0) {
+			warnx_("cannot start the agent: %s", strerror(errno));
+			return EXIT_CONN;
+		}
 	}
 	if ((cli->rpc = rpc_client_new(&link)) == NULL) {
 		link.close(link.ctx);
@@ -475,6 +489,15 @@ static int connect_agent(struct cli *cli, const char *host)
 	}
 	if (rpc_client_hello(cli->rpc, &cli->agent) != 0)
 		return session_lost(cli);
+	/* Belt and braces: the stager checked the file before running it;
+	 * the agent's own view of its executable must agree. */
+	if (!cli->local && strcmp(cli->agent.exe_sha256, cli->deploy.hash)) {
+		warnx_("%s: the agent running there (sha256 %s) is not the one "
+		    "remowt sent (%s); refusing to use it", host,
+		    cli->agent.exe_sha256, cli->deploy.hash);
+		disconnect(cli);
+		return EXIT_CONN;
+	}
 	return 0;
 }
 

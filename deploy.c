@@ -354,7 +354,7 @@ static int parse_stage_line(struct ssh_link *l, const char *line,
 		fprintf(stderr, "remowt: %s: %s\n", l->host, line + off);
 		return -1;
 	}
-	if (sscanf(line + off, "%15s %7s %1023[^\n]", info->arch,
+	if (sscanf(line + off, "%79s %7s %1023[^\n]", info->arch,
 	    info->endian, info->cache) != 3) {
 		fprintf(stderr, "remowt: %s: malformed stager answer\n",
 		    l->host);

@@ -25,7 +25,7 @@ const struct agent_image *agent_images(size_t *n);
 const char *agent_image_hash(const struct agent_image *img);
 
 struct deploy_info {
-	char arch[16];
+	char arch[80];
 	char endian[8];            /* "little" or "big" */
 	char cache[1024];          /* the cache directory on the host */
 	char hash[65];             /* the agent that runs */

@@ -2008,6 +2008,51 @@ static void embedded_agent_sha256(char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
+/* info HOST: what runs there and where it came from. */
+static int cmd_info(struct cli *cli, int argc, char **argv)
+{
+	int i = 0, rc;
+
+	if (parse_opts(cli, argc, argv, &i, NULL, no_opt, NULL) != 0 ||
+	    argc - i != (cli->local ? 0 : 1))
+		return usage_error(cli);
+	if ((rc = connect_agent(cli, cli->local ? NULL : argv[i])) != 0)
+		return rc;
+	if (cli->local) {
+		snprintf(cli->deploy.arch, sizeof cli->deploy.arch, "%s",
+		    cli->agent.machine);
+		snprintf(cli->deploy.hash, sizeof cli->deploy.hash, "%s",
+		    cli->agent.exe_sha256);
+	}
+	if (cli->json) {
+		printf("{\"command\":\"info\",\"ok\":true,\"arch\":");
+		json_str(stdout, cli->deploy.arch);
+		printf(",\"endian\":");
+		json_str(stdout, cli->deploy.endian);
+		printf(",\"system\":");
+		json_str(stdout, cli->agent.sysname);
+		printf(",\"kernel\":");
+		json_str(stdout, cli->agent.release);
+		printf(",\"machine\":");
+		json_str(stdout, cli->agent.machine);
+		printf(",\"agent_sha256\":");
+		json_str(stdout, cli->deploy.hash);
+		printf(",\"cache\":");
+		json_str(stdout, cli->deploy.cache);
+		printf(",\"uploaded\":%s,\"protocol\":%u}\n",
+		    cli->deploy.uploaded ? "true" : "false", cli->agent.version);
+	} else {
+		printf("arch:      %s\nendian:    %s\nkernel:    %s %s (%s)\n"
+		    "agent:     %s\ncache:     %s\nuploaded:  %s\n",
+		    cli->deploy.arch, cli->deploy.endian, cli->agent.sysname,
+		    cli->agent.release, cli->agent.machine, cli->deploy.hash,
+		    cli->deploy.cache, cli->deploy.uploaded ? "yes, now" :
+		    "no, it was cached");
+	}
+	disconnect(cli);
+	return 0;
+}
+
 static int cmd_version(struct cli *cli, int argc, char **argv)
 {
 	char hex[65];
@@ -2103,6 +2148,9 @@ static const struct command commands[] = {
 	  "Print symbolic link targets.\n" },
 	{ "touch", cmd_touch, "[-t EPOCH_SECONDS] HOST:PATH...",
 	  "Set access and modification times, creating empty files.\n" },
+	{ "info", cmd_info, "HOST", "Show the host's CPU, byte order, kernel, "
+	  "and the agent: its hash, its cache\ndirectory, and whether this "
+	  "contact uploaded it.\n" },
 	{ "version", cmd_version, "", "Print versions (with --local, the "
 	  "agent's too).\n" },
 	{ "help", cmd_help, "[COMMAND]", "Show help.\n" },

@@ -14,7 +14,7 @@ LIBS    := -lbearssl -lmbedcrypto -ltommath
 CLIENT_SRCS := remowt.c ssh_min.c userauth.c channel.c sshconfig.c kex.c \
                cipher.c ed25519.c sshkey.c bcrypt_pbkdf.c hostkeys.c askpass.c sshagent.c proxy.c deploy.c buf.c rpcclient.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
-CLIENT_OBJS += agents.o
+CLIENT_OBJS += agents.o build/cross-agents.o
 
 # The agent: freestanding apart from libc, shares only the codec.
 AGENT_SRCS := agent.c buf.c
@@ -36,6 +36,15 @@ build/agent: $(AGENT_SRCS) rpc.h buf.h
 	    -o $@ $(AGENT_SRCS)
 agents.o: agents.S build/agent
 	$(CC) -c -o $@ agents.S
+
+# Whatever `make cross` built is embedded; the list is re-made every
+# time, so a new cross build is picked up by the next `make`.
+build/cross-agents.S: FORCE
+	@mkdir -p build
+	@cross/embed.sh $@.new && cmp -s $@.new $@ || cp $@.new $@; rm -f $@.new
+build/cross-agents.o: build/cross-agents.S $(wildcard build/agents/agent-*)
+	$(CC) -c -o $@ build/cross-agents.S
+FORCE:
 remowt.o rpcclient.o: rpc.h rpcclient.h
 
 # The agent as it will ship: static, size-optimised, stripped.
@@ -189,4 +198,4 @@ install: remowt
 clean:
 	rm -f remowt *.o tests/*.o tests/unit_*[!.][!c]
 
-.PHONY: all test install clean fuzz sanitize sanitize-build
+.PHONY: all test install clean fuzz FORCE sanitize sanitize-build

@@ -87,7 +87,18 @@ static const char stager[] =
 /* ------------------------------------------------------------------ */
 /* Embedded agents                                                     */
 
+/* The host agent (for --local), and the cross-built ones, each of which
+ * may be empty (see cross/embed.sh). */
 extern const uint8_t remowt_agent_start[], remowt_agent_end[];
+#define CROSS_AGENT(a) \
+	extern const uint8_t remowt_agent_##a##_start[], \
+	    remowt_agent_##a##_end[]
+CROSS_AGENT(mips);
+CROSS_AGENT(mipsel);
+CROSS_AGENT(arm);
+CROSS_AGENT(aarch64);
+CROSS_AGENT(riscv64);
+CROSS_AGENT(x86_64);
 
 #if defined(__x86_64__)
 #define REMOWT_HOST_ARCH "x86_64"
@@ -105,15 +116,53 @@ extern const uint8_t remowt_agent_start[], remowt_agent_end[];
 #define REMOWT_HOST_ARCH "unknown"
 #endif
 
-static struct agent_image images[1];
-static char image_hashes[1][65];
+#define NARCH 6
+static const struct {
+	const char *arch;
+	const uint8_t *start, *end;
+} cross_agents[NARCH] = {
+	{ "mips", remowt_agent_mips_start, remowt_agent_mips_end },
+	{ "mipsel", remowt_agent_mipsel_start, remowt_agent_mipsel_end },
+	{ "arm", remowt_agent_arm_start, remowt_agent_arm_end },
+	{ "aarch64", remowt_agent_aarch64_start, remowt_agent_aarch64_end },
+	{ "riscv64", remowt_agent_riscv64_start, remowt_agent_riscv64_end },
+	{ "x86_64", remowt_agent_x86_64_start, remowt_agent_x86_64_end },
+};
 
+static struct agent_image images[NARCH + 1];
+static char image_hashes[NARCH + 1][65];
+static size_t nimages;
+
+/*
+ * The cross-built agents; a host CPU without one falls back to the
+ * agent built for --local, which runs on hosts like this one.
+ */
 const struct agent_image *agent_images(size_t *n)
 {
-	images[0].arch = REMOWT_HOST_ARCH;
-	images[0].data = remowt_agent_start;
-	images[0].len = (size_t)(remowt_agent_end - remowt_agent_start);
-	*n = 1;
+	size_t i;
+	int have_host = 0;
+
+	if (nimages == 0) {
+		for (i = 0; i < NARCH; i++) {
+			if (cross_agents[i].end == cross_agents[i].start)
+				continue;
+			images[nimages].arch = cross_agents[i].arch;
+			images[nimages].data = cross_agents[i].start;
+			images[nimages].len = (size_t)(cross_agents[i].end -
+			    cross_agents[i].start);
+			if (strcmp(cross_agents[i].arch, REMOWT_HOST_ARCH) == 0)
+				have_host = 1;
+			nimages++;
+		}
+		if (!have_host) {
+			images[nimages].arch = REMOWT_HOST_ARCH;
+			images[nimages].data = remowt_agent_start;
+			images[nimages].len = (size_t)(remowt_agent_end -
+			    remowt_agent_start);
+			nimages++;
+		}
+	}
+	*n = nimages;
 	return images;
 }
 

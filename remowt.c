@@ -2053,14 +2053,47 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int set_flag(struct cli *cli, void *arg, int ch, const char *val)
+{
+	(void)cli;
+	(void)ch;
+	(void)val;
+	*(int *)arg = 1;
+	return 0;
+}
+
+/* version --agents: the agents built into this remowt. */
+static int print_agents(struct cli *cli)
+{
+	const struct agent_image *imgs;
+	size_t n, k;
+
+	imgs = agent_images(&n);
+	for (k = 0; k < n; k++) {
+		if (cli->json)
+			printf("{\"command\":\"version\",\"ok\":true,"
+			    "\"arch\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}\n",
+			    imgs[k].arch, imgs[k].len,
+			    agent_image_hash(&imgs[k]));
+		else
+			printf("%-8s %7zu bytes  sha256 %s\n", imgs[k].arch,
+			    imgs[k].len, agent_image_hash(&imgs[k]));
+	}
+	return 0;
+}
+
 static int cmd_version(struct cli *cli, int argc, char **argv)
 {
+	static const struct optdef defs[] = { { 'A', "agents", 0 },
+	    { 0, 0, 0 } };
 	char hex[65];
-	int i = 0, rc;
+	int i = 0, rc, agents = 0;
 
-	if (parse_opts(cli, argc, argv, &i, NULL, no_opt, NULL) != 0 ||
+	if (parse_opts(cli, argc, argv, &i, defs, set_flag, &agents) != 0 ||
 	    i != argc)
 		return usage_error(cli);
+	if (agents)
+		return print_agents(cli);
 	if (cli->local && (rc = connect_agent(cli, NULL)) != 0)
 		return rc;
 	embedded_agent_sha256(hex);
@@ -2151,8 +2184,9 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "HOST", "Show the host's CPU, byte order, kernel, "
 	  "and the agent: its hash, its cache\ndirectory, and whether this "
 	  "contact uploaded it.\n" },
-	{ "version", cmd_version, "", "Print versions (with --local, the "
-	  "agent's too).\n" },
+	{ "version", cmd_version, "[--agents]", "Print versions (with --local, "
+	  "the agent's too); --agents lists the\nembedded agents with their "
+	  "CPU, size and SHA-256.\n" },
 	{ "help", cmd_help, "[COMMAND]", "Show help.\n" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -2062,6 +2062,97 @@ static int set_flag(struct cli *cli, void *arg, int ch, const char *val)
 	return 0;
 }
 
+/* agent clean HOST: remove cached agents this remowt does not carry. */
+
+static int is_agent_name(const char *name, size_t len)
+{
+	size_t k;
+
+	if (len == 64) {
+		for (k = 0; k < 64; k++)
+			if (!strchr("0123456789abcdef", name[k]))
+				return 0;
+		return 1;
+	}
+	/* An upload that was cut off. */
+	return len > 8 && strncmp(name, ".upload.", 8) == 0;
+}
+
+static int carried(const char *name)
+{
+	const struct agent_image *imgs;
+	size_t n, k;
+
+	imgs = agent_images(&n);
+	for (k = 0; k < n; k++)
+		if (strcmp(agent_image_hash(&imgs[k]), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int remove_one(struct cli *cli, const char *path)
+{
+	struct rpc_call call;
+	int rc = 0;
+
+	rpc_call_init(&call, NULL, NULL);
+	if (rpc_remove(cli->rpc, &call, path, strlen(path), 0) != 0 ||
+	    rpc_wait(cli->rpc, &call) != 0)
+		return session_lost(cli);
+	if (call.final == RPC_R_ERROR) {
+		report_call(cli, path, &call);
+		rc = EXIT_FAIL;
+	} else if (cli->json) {
+		printf("{\"command\":\"agent clean\",\"ok\":true,"
+		    "\"removed\":");
+		json_str(stdout, path);
+		printf("}\n");
+	} else {
+		printf("removed %s\n", path);
+	}
+	rpc_call_release(&call);
+	return rc;
+}
+
+static int cmd_agent(struct cli *cli, int argc, char **argv)
+{
+	char path[2048];
+	struct listing l;
+	struct rpc_call call;
+	size_t k;
+	int i = 0, rc = 0, r;
+
+	if (parse_opts(cli, argc, argv, &i, NULL, no_opt, NULL) != 0 ||
+	    cli->local || argc - i != 2 || strcmp(argv[i], "clean") != 0)
+		return usage_error(cli);
+	if ((rc = connect_agent(cli, argv[i + 1])) != 0)
+		return rc;
+	memset(&l, 0, sizeof l);
+	rpc_call_init(&call, on_dirents, &l);
+	if (rpc_list(cli->rpc, &call, cli->deploy.cache,
+	    strlen(cli->deploy.cache)) != 0 || rpc_wait(cli->rpc, &call) != 0)
+		return session_lost(cli);
+	if (call.final == RPC_R_ERROR || l.failed) {
+		report_call(cli, cli->deploy.cache, &call);
+		listing_free(&l);
+		return EXIT_FAIL;
+	}
+	for (k = 0; k < l.n && rc != EXIT_CONN; k++) {
+		/* The agent answering us is the one to keep, come what may. */
+		if (!is_agent_name(l.e[k].name, l.e[k].nlen) ||
+		    carried(l.e[k].name) ||
+		    strcmp(l.e[k].name, cli->deploy.hash) == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", cli->deploy.cache,
+		    l.e[k].name);
+		if ((r = remove_one(cli, path)) != 0)
+			rc = r;
+	}
+	listing_free(&l);
+	disconnect(cli);
+	return rc;
+}
+
 /* version --agents: the agents built into this remowt. */
 static int print_agents(struct cli *cli)
 {
@@ -2181,6 +2272,9 @@ static const struct command commands[] = {
 	  "Print symbolic link targets.\n" },
 	{ "touch", cmd_touch, "[-t EPOCH_SECONDS] HOST:PATH...",
 	  "Set access and modification times, creating empty files.\n" },
+	{ "agent", cmd_agent, "clean HOST", "Remove the agents cached on HOST "
+	  "that this remowt does not carry,\nand uploads that were cut "
+	  "off.\n" },
 	{ "info", cmd_info, "HOST", "Show the host's CPU, byte order, kernel, "
 	  "and the agent: its hash, its cache\ndirectory, and whether this "
 	  "contact uploaded it.\n" },

@@ -1,0 +1,147 @@
+#!/bin/bash
+# t_deploy.sh - the agent deployed over SSH into its cache on the host,
+# against real sshd and dropbear: first and cached contact, damaged
+# cached agents, planted or loose cache directories, hostile cache
+# paths, and the agent commands over SSH.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/servers.sh"
+require_remowt
+require_cmd python3
+
+rig_init
+start_sshd openssh || exit 1
+OS_PORT=$SRV_PORT
+kh_add "$OS_PORT" "$SRV_HOSTKEYS"
+start_dropbear dropbear || exit 1
+DB_PORT=$SRV_PORT
+kh_add "$DB_PORT" "$SRV_HOSTKEYS"
+
+# R PORT ARGS...: remowt with the rig's options against root@127.0.0.1.
+R() {
+	local port=$1
+	shift
+	remowt_run "${COMMON[@]}" "${KEY[@]}" -p "$port" "$@"
+}
+
+# json_get KEY: a field of the single JSON object on stdout.
+json_get() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"$T/out" "$1" 2>/dev/null
+}
+
+HASH=$("$REMOWT" --json version --agents | python3 -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    if o["arch"] == "x86_64":
+        print(o["sha256"])')
+
+for S in openssh dropbear; do
+	[ $S = openssh ] && P=$OS_PORT || P=$DB_PORT
+	C=$T/cache-$S
+
+	tcase "$S: first contact uploads the agent into a 0700 cache"
+	R "$P" --json --cache "$C" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "uploaded" "True" "$(json_get uploaded)"
+	exp_eq "arch" "x86_64" "$(json_get arch)"
+	exp_eq "endian" "little" "$(json_get endian)"
+	exp_eq "agent hash" "$HASH" "$(json_get agent_sha256)"
+	exp_eq "cache mode" "700" "$(stat -c %a "$C" 2>&1)"
+	exp_eq "cached file" "$HASH" "$(sha256sum <"$C/$HASH" | cut -c1-64)"
+	tend
+
+	tcase "$S: the second contact runs the cached agent"
+	R "$P" --json --cache "$C" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "uploaded" "False" "$(json_get uploaded)"
+	exp_eq "kernel" "$(uname -r)" "$(json_get kernel)"
+	tend
+
+	tcase "$S: a truncated cached agent is replaced, never run"
+	truncate -s 1000 "$C/$HASH"
+	R "$P" --json --cache "$C" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "uploaded" "True" "$(json_get uploaded)"
+	exp_eq "cached file" "$HASH" "$(sha256sum <"$C/$HASH" | cut -c1-64)"
+	tend
+
+	tcase "$S: a corrupted cached agent of the right size is replaced"
+	printf 'XXXX' | dd of="$C/$HASH" bs=1 seek=200 conv=notrunc 2>/dev/null
+	R "$P" --json --cache "$C" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "uploaded" "True" "$(json_get uploaded)"
+	exp_eq "cached file" "$HASH" "$(sha256sum <"$C/$HASH" | cut -c1-64)"
+	tend
+
+	tcase "$S: a cache directory that is a symlink is refused"
+	mkdir -p "$T/elsewhere-$S"
+	ln -s "$T/elsewhere-$S" "$T/link-$S"
+	R "$P" --cache "$T/link-$S" info root@127.0.0.1
+	exp_rc 255
+	exp_err_match "symlink|mode"
+	exp_eq "nothing written through the link" "" "$(ls -A "$T/elsewhere-$S")"
+	tend
+
+	tcase "$S: a cache directory planted by another user is refused"
+	mkdir -m 0700 "$T/planted-$S"
+	chown 4242 "$T/planted-$S"
+	R "$P" --cache "$T/planted-$S" info root@127.0.0.1
+	exp_rc 255
+	exp_err_match "belongs to uid 4242"
+	tend
+
+	tcase "$S: a cache directory with loose permissions is refused"
+	mkdir -m 0755 "$T/loose-$S"
+	R "$P" --cache "$T/loose-$S" info root@127.0.0.1
+	exp_rc 255
+	exp_err_match "mode 0700"
+	tend
+
+	tcase "$S: hostile characters in the cache path stay data"
+	H="$T/h $S 'q' \"d\" \$(touch $T/pwned-$S) \`touch $T/pwned2-$S\`;x"
+	R "$P" --json --cache "$H" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "cache" "$H" "$(json_get cache)"
+	[ -f "$H/$HASH" ] || fail "no agent in '$H'"
+	[ ! -e "$T/pwned-$S" ] && [ ! -e "$T/pwned2-$S" ] ||
+		fail "the remote shell ran part of the path"
+	tend
+
+	tcase "$S: exec passes arguments with spaces and quotes exactly"
+	R "$P" --cache "$C" exec root@127.0.0.1 -- printf '[%s]' "a b" "it's" \
+		'"q"' '$HOME' ''
+	exp_rc 0
+	exp_out_str "[a b][it's][\"q\"][\$HOME][]"
+	tend
+
+	tcase "$S: exit codes pass through exec"
+	R "$P" --cache "$C" exec root@127.0.0.1 -- sh -c 'exit 42'
+	exp_rc 42
+	tend
+
+	tcase "$S: put, sum and get round trip over SSH"
+	head -c 300000 /dev/urandom >"$T/blob-$S"
+	R "$P" --cache "$C" put "$T/blob-$S" "root@127.0.0.1:$T/remote-$S"
+	exp_rc 0
+	R "$P" --cache "$C" sum "root@127.0.0.1:$T/remote-$S"
+	exp_rc 0
+	exp_out_match "^$(sha "$T/blob-$S")  "
+	R "$P" --cache "$C" get "root@127.0.0.1:$T/remote-$S" "$T/back-$S"
+	exp_rc 0
+	exp_eq "round trip" "$(sha "$T/blob-$S")" "$(sha "$T/back-$S")"
+	tend
+
+	tcase "$S: agent clean removes stale agents and keeps the current one"
+	touch "$C/$(printf '%064d' 0)" "$C/.upload.99" "$C/notes"
+	R "$P" --cache "$C" agent clean root@127.0.0.1
+	exp_rc 0
+	exp_eq "left" "$HASH notes" "$(ls -A "$C" | sort | tr '\n' ' ' | sed 's/ $//')"
+	tend
+done
+
+tcase "the default cache is /tmp/remowt-UID"
+R "$OS_PORT" --json info root@127.0.0.1
+exp_rc 0
+exp_eq "cache" "/tmp/remowt-$(id -u)" "$(json_get cache)"
+tend

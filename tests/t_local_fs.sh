@@ -443,9 +443,9 @@ L stat; exp_rc 2
 remowt_run help put; exp_rc 0; exp_out_match "usage: .* put "
 tend
 
-tcase "without --local: not yet over SSH, 255"
-remowt_run ls somehost:/tmp; exp_rc 255; exp_err_match "not yet supported over SSH; use --local"
-remowt_run stat -p 22 somehost:/tmp; exp_rc 255
+tcase "without --local, HOST means SSH: an unknown host is 255"
+remowt_run ls remowt-no-such-host.invalid:/tmp; exp_rc 255
+exp_err_match "cannot resolve remowt-no-such-host.invalid"
 tend
 
 tcase "version"

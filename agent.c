@@ -1721,7 +1721,8 @@ static void proc_feed(struct task *t, const uint8_t *data, size_t n)
 		return;
 	if (p->in_len + n > STDIN_WINDOW)
 		fatal("stdin data beyond the window");
-	memcpy(p->in_buf + p->in_len, data, n);
+	if (n > 0)
+		memcpy(p->in_buf + p->in_len, data, n);
 	p->in_len += n;
 	while (p->in_len > 0) {
 		w = write(p->in_fd, p->in_buf, p->in_len);

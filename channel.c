@@ -16,17 +16,6 @@
 #include "ssh_conn.h"
 #include "ssh_min.h"
 
-#define SSH_MSG_CHANNEL_OPEN 90
-#define SSH_MSG_CHANNEL_OPEN_CONFIRMATION 91
-#define SSH_MSG_CHANNEL_OPEN_FAILURE 92
-#define SSH_MSG_CHANNEL_WINDOW_ADJUST 93
-#define SSH_MSG_CHANNEL_DATA 94
-#define SSH_MSG_CHANNEL_EXTENDED_DATA 95
-#define SSH_MSG_CHANNEL_EOF 96
-#define SSH_MSG_CHANNEL_CLOSE 97
-#define SSH_MSG_CHANNEL_REQUEST 98
-#define SSH_MSG_CHANNEL_SUCCESS 99
-#define SSH_MSG_CHANNEL_FAILURE 100
 #define SSH_EXTENDED_DATA_STDERR 1
 
 #define CHAN_WINDOW (4U * 1024 * 1024)
@@ -155,6 +144,9 @@ static int recv_open_failure(struct ssh_conn *c, struct ssh_chan *ch,
 	const uint8_t *text;
 	size_t n;
 
+	if (ch->open || ch->failed)
+		return ssh_fail(c, "protocol error: open failure for a channel "
+		    "already answered");
 	if (buf_get_u32(msg, &reason) || buf_get_string(msg, &text, &n))
 		return ssh_fail(c, "protocol error: malformed open failure");
 	ssh_sanitize(ch->open_error, sizeof ch->open_error, text, n);

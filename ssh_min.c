@@ -32,37 +32,6 @@
 #include "ssh_conn.h"
 #include "sshkey.h"
 
-#define SSH_MSG_DISCONNECT 1
-#define SSH_MSG_IGNORE 2
-#define SSH_MSG_UNIMPLEMENTED 3
-#define SSH_MSG_DEBUG 4
-#define SSH_MSG_SERVICE_REQUEST 5
-#define SSH_MSG_SERVICE_ACCEPT 6
-#define SSH_MSG_EXT_INFO 7
-#define SSH_MSG_KEXINIT 20
-#define SSH_MSG_NEWKEYS 21
-#define SSH_MSG_KEX_INIT 30        /* KEXDH_INIT and KEX_ECDH_INIT */
-#define SSH_MSG_KEX_REPLY 31
-#define SSH_MSG_USERAUTH_REQUEST 50
-#define SSH_MSG_USERAUTH_FAILURE 51
-#define SSH_MSG_USERAUTH_SUCCESS 52
-#define SSH_MSG_USERAUTH_BANNER 53
-#define SSH_MSG_USERAUTH_PK_OK 60
-#define SSH_MSG_GLOBAL_REQUEST 80
-#define SSH_MSG_REQUEST_SUCCESS 81
-#define SSH_MSG_REQUEST_FAILURE 82
-#define SSH_MSG_CHANNEL_OPEN 90
-#define SSH_MSG_CHANNEL_OPEN_CONFIRMATION 91
-#define SSH_MSG_CHANNEL_OPEN_FAILURE 92
-#define SSH_MSG_CHANNEL_WINDOW_ADJUST 93
-#define SSH_MSG_CHANNEL_DATA 94
-#define SSH_MSG_CHANNEL_EXTENDED_DATA 95
-#define SSH_MSG_CHANNEL_EOF 96
-#define SSH_MSG_CHANNEL_CLOSE 97
-#define SSH_MSG_CHANNEL_REQUEST 98
-#define SSH_MSG_CHANNEL_SUCCESS 99
-#define SSH_MSG_CHANNEL_FAILURE 100
-
 #define CLIENT_VERSION "SSH-2.0-remowt_0.1"
 #define MAX_PACKET (256 * 1024)          /* packet_length we accept */
 #define RBUF_SIZE (MAX_PACKET + 4096 + 64 * 1024)
@@ -487,6 +456,15 @@ static int negotiate(struct ssh_conn *c, struct kexinit_lists *l)
 	return 0;
 }
 
+/* Is name the first entry of the comma-separated list? */
+static int first_name_is(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(list, name, n) == 0 &&
+	    (list[n] == ',' || list[n] == '\0');
+}
+
 static int recv_kexinit(struct ssh_conn *c, struct buf *msg)
 {
 	struct kexinit_lists lists, *l = &lists;
@@ -514,9 +492,11 @@ static int recv_kexinit(struct ssh_conn *c, struct buf *msg)
 		return -1;
 	if (negotiate(c, l) != 0)
 		return -1;
+	/* RFC 4253 7: the guess was right only if both first names are
+	 * exactly the algorithms chosen. */
 	c->skip_guess = l->follows &&
-	    (strncmp(l->kex, c->kex_alg->name, strlen(c->kex_alg->name)) != 0 ||
-	    strncmp(l->hostkey, c->hostkey_alg, strlen(c->hostkey_alg)) != 0);
+	    (!first_name_is(l->kex, c->kex_alg->name) ||
+	    !first_name_is(l->hostkey, c->hostkey_alg));
 	if (kex_start(&c->kex, c->kex_alg) != 0)
 		return ssh_fail(c, "key exchange: cannot make a key pair");
 	if (pkt_begin(c, &b, SSH_MSG_KEX_INIT) != 0)
@@ -768,10 +748,11 @@ static int recv_kex_reply(struct ssh_conn *c, struct buf *msg)
 	size_t ks_len, qs_len, sig_len, k_len, h_len;
 	uint8_t k[KEX_MAX_SECRET], h[KEX_MAX_HASH];
 	struct sshkey *key = &c->hostkey;
-	int rc = -1, dh = c->kex_alg->method == KEX_DH_GROUP14;
+	int rc = -1, dh;
 
 	if (c->kex_phase != KEX_REPLY_WAIT)
 		return ssh_fail(c, "protocol error: unexpected KEX reply");
+	dh = c->kex_alg->method == KEX_DH_GROUP14;
 	if (buf_skip(msg, 1) || buf_get_string(msg, &ks, &ks_len) ||
 	    (dh ? buf_get_mpint(msg, &qs, &qs_len) :
 	    buf_get_string(msg, &qs, &qs_len)) ||

@@ -14,16 +14,6 @@
 #include "sshagent.h"
 #include "sshkey.h"
 
-#define SSH_MSG_SERVICE_REQUEST 5
-#define SSH_MSG_USERAUTH_REQUEST 50
-#define SSH_MSG_USERAUTH_FAILURE 51
-#define SSH_MSG_USERAUTH_SUCCESS 52
-#define SSH_MSG_USERAUTH_BANNER 53
-#define SSH_MSG_USERAUTH_PK_OK 60          /* publickey */
-#define SSH_MSG_USERAUTH_PASSWD_CHANGEREQ 60   /* password */
-#define SSH_MSG_USERAUTH_INFO_REQUEST 60   /* keyboard-interactive */
-#define SSH_MSG_USERAUTH_INFO_RESPONSE 61
-
 #define SECRET_MAX 1024
 #define KBDINT_MAX_PROMPTS 16
 #define DEFAULT_PASSWORD_PROMPTS 3

@@ -93,6 +93,20 @@ rc=0
 show ./remowt sh -F "$CFG" demo 'kill -TERM $$' || rc=$?
 say "${D}remowt exited with $rc (128 + SIGTERM's 15): death by a signal is reported$N"
 
+step "The agent: deployed once into a cache on the host, then driven by RPC"
+mkdir -p tree/sub && echo "a small tree" >tree/sub/readme.txt
+head -c 100000 /dev/urandom >tree/blob.bin
+show ./remowt -F "$CFG" --cache "$T/agent-cache" info demo
+show ./remowt -F "$CFG" --cache "$T/agent-cache" info demo
+show ./remowt -F "$CFG" --cache "$T/agent-cache" mkdir -p "demo:$T/remote/sub"
+show ./remowt -F "$CFG" --cache "$T/agent-cache" put tree/blob.bin "demo:$T/remote/blob.bin"
+show ./remowt -F "$CFG" --cache "$T/agent-cache" put tree/sub/readme.txt "demo:$T/remote/sub/readme.txt"
+show ./remowt -F "$CFG" --cache "$T/agent-cache" exec demo -- printf '[%s]\n' "two words" "it's \"quoted\"" '$NOT_EXPANDED'
+show ./remowt -F "$CFG" --cache "$T/agent-cache" sum "demo:$T/remote/blob.bin"
+say "${D}local:  $(sha256sum tree/blob.bin)$N"
+show ./remowt -F "$CFG" --cache "$T/agent-cache" get "demo:$T/remote/sub/readme.txt" readme.back
+show ./remowt -F "$CFG" --cache "$T/agent-cache" ls -l "demo:$T/remote"
+
 step "Host key checking: the same server against a known_hosts with another key"
 ssh-keygen -q -t ed25519 -N '' -C '' -f "$T/other_key"
 echo "[127.0.0.1]:$SRV_PORT $(cut -d' ' -f1,2 "$T/other_key.pub")" >"$T/known_hosts.wrong"

@@ -101,7 +101,7 @@ L exec --timeout 1 -- sh -c "sleep 30$marker.5 & sleep 30$marker.6; echo no"
 exp_rc_137; exp_err_match "timed out"; exp_out_empty
 exp_secs_le 5
 sleep 0.2
-exp_eq "survivors" "" "$(pgrep -f "sleep 30$marker" || true)"
+exp_eq "survivors" "" "$(pgrep -f "^sleep 30$marker" || true)"
 tend
 
 tcase "no timeout for a quick program"
@@ -113,7 +113,7 @@ marker=$((RANDOM * 32768 + RANDOM))
 "$REMOWT" --local exec -- sh -c "trap 'echo got-term; exit 7' TERM; sleep 40$marker & wait" \
 	>"$T/sigout" 2>&1 </dev/null &
 pid=$!
-for i in $(seq 50); do pgrep -f "sleep 40$marker" >/dev/null && break; sleep 0.1; done
+for i in $(seq 50); do pgrep -f "^sleep 40$marker" >/dev/null && break; sleep 0.1; done
 kill -TERM $pid
 rc=0; wait $pid || rc=$?
 exp_eq "exit status" 7 "$rc"
@@ -151,11 +151,11 @@ tcase "agent ends with its session: children killed"
 marker=$((RANDOM * 32768 + RANDOM))
 "$REMOWT" --local exec -- sh -c "sleep 50$marker" </dev/null >/dev/null 2>&1 &
 pid=$!
-for i in $(seq 50); do pgrep -f "sleep 50$marker" >/dev/null && break; sleep 0.1; done
+for i in $(seq 50); do pgrep -f "^sleep 50$marker" >/dev/null && break; sleep 0.1; done
 kill -KILL $pid; wait $pid 2>/dev/null || true
 gone=no
 for i in $(seq 50); do
-	pgrep -f "sleep 50$marker" >/dev/null || { gone=yes; break; }
+	pgrep -f "^sleep 50$marker" >/dev/null || { gone=yes; break; }
 	sleep 0.1
 done
 exp_eq "child gone" yes "$gone"

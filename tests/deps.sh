@@ -15,7 +15,7 @@ PKGS=(
 	# the SSH servers the tests talk to, and ssh-keygen
 	openssh-server openssh-client dropbear-bin
 	# scripted peers, test vectors
-	python3 python3-cryptography-vectors
+	python3 python3-cryptography-vectors openssl
 	# test rig: ss, unshare/setpriv/setsid, timeout, ps; benchmarks
 	iproute2 util-linux coreutils procps tmux socat hyperfine
 )

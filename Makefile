@@ -53,6 +53,28 @@ build/agent-static: $(AGENT_SRCS) rpc.h buf.h
 	$(CC) $(ALL_CFLAGS) -Os -s -static -DAGENT_BUILD='"$(AGENT_BUILD)"' \
 	    -o $@ $(AGENT_SRCS)
 
+# cross: static musl agents for the six CPUs, in build/agents/agent-ARCH.
+# `make cross` runs cross/toolchains.sh first (apt packages and musl, cached
+# under build/cross; a no-op once done), builds the six and prints a size
+# table; `make cross-check` also runs each under qemu-user and looks for
+# FPU instructions.  Plain `make` never installs or builds a toolchain; it
+# only rebuilds agents that `make cross` made before, when their sources
+# change.
+CROSS_ARCHES := mips mipsel arm aarch64 riscv64 x86_64
+CROSS_AGENTS := $(CROSS_ARCHES:%=build/agents/agent-%)
+cross: cross-toolchains
+	@$(MAKE) --no-print-directory $(CROSS_AGENTS)
+	@cross/check-agents.sh --sizes $(CROSS_ARCHES)
+cross-check: cross
+	@cross/check-agents.sh $(CROSS_ARCHES)
+cross-toolchains:
+	@cross/toolchains.sh $(CROSS_ARCHES)
+$(CROSS_AGENTS): build/agents/agent-%: $(AGENT_SRCS) rpc.h buf.h \
+    cross/build-agent.sh
+	@AGENT_BUILD='$(AGENT_BUILD)' AGENT_CFLAGS='$(WARN) $(DEFS)' \
+	    cross/build-agent.sh $* $@ $(AGENT_SRCS)
+.PHONY: cross cross-check cross-toolchains
+
 # Header dependencies, kept by hand: few headers, all at top level.
 $(CLIENT_OBJS): buf.h
 ssh_min.o userauth.o channel.o: ssh_conn.h
@@ -143,6 +165,13 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	    ed25519.c buf.c -lbearssl
 
 UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys tests/unit_bcrypt_pbkdf
+UNIT_TESTS += tests/unit_ssh_regress
+
+# The fuzzer's regression inputs, replayed through its harness.
+tests/unit_ssh_regress: tests/unit_ssh_regress.c tests/fuzz_ssh.c ssh_min.c \
+    kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -I. -o $@ \
+	    tests/unit_ssh_regress.c $(FUZZ_SRCS_fuzz_ssh) $(LIBS)
 
 tests/unit_sshkey: tests/unit_sshkey.c sshkey.c bcrypt_pbkdf.c ed25519.c \
     buf.c sshkey.h bcrypt_pbkdf.h ed25519.h buf.h
@@ -168,34 +197,18 @@ tests/unit_cipher: tests/unit_cipher.c cipher.c cipher.h buf.c buf.h
 test: all $(UNIT_TESTS)
 	tests/run.sh
 
-# `make sanitize`: the sources are copied to build/asan and built there
-# by this same Makefile with ASan+UBSan, so the normal build's in-place
-# objects are never touched; then the whole suite runs from the copy
-# (its remowt, its unit tests) with any sanitizer report fatal.
-SAN_DIR   := build/asan
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
-             -fno-sanitize-recover=all
-SAN_ENV   := SANITIZE=1 \
-    ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:exitcode=99 \
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=99
-
-sanitize-build:
-	@mkdir -p $(SAN_DIR)/tests
-	rm -f $(SAN_DIR)/tests/*.sh $(SAN_DIR)/tests/*.py
-	cp -p Makefile $(wildcard *.c *.h *.S) $(SAN_DIR)/
-	cp -p $(wildcard tests/*.sh tests/*.py) $(SAN_DIR)/tests/
-	cp -p $(wildcard tests/*.c tests/*.h) $(SAN_DIR)/tests/
-	$(MAKE) -C $(SAN_DIR) CFLAGS='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' \
-	    remowt $(UNIT_TESTS)
-
-sanitize: sanitize-build
-	$(SAN_ENV) $(SAN_DIR)/tests/run.sh
+# `make sanitize`: the whole suite again, built with ASan+UBSan in a copy
+# of the sources under build/asan, so the normal build's in-place objects
+# are never touched; any sanitizer report fails it.  tests/sanitize.sh.
+sanitize:
+	tests/sanitize.sh
 
 install: remowt
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 remowt $(DESTDIR)$(PREFIX)/bin/remowt
+	install -m 0644 remowt.1 $(DESTDIR)$(PREFIX)/share/man/man1/remowt.1
 
 clean:
 	rm -f remowt *.o tests/*.o tests/unit_*[!.][!c]
 
-.PHONY: all test install clean fuzz FORCE sanitize sanitize-build
+.PHONY: all test install clean fuzz FORCE sanitize

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <bearssl.h>
+#include <mbedtls/chacha20.h>
 #include <mbedtls/poly1305.h>
 
 #include "buf.h"
@@ -141,13 +142,23 @@ ghash_impl(void)
 	return gh != 0 ? gh : &GHASH_PORTABLE;
 }
 
+/*
+ * mbedtls's portable ChaCha20 runs about 1.4 times as fast here as
+ * BearSSL's SSE2 code (Debian builds BearSSL with -Os); both are
+ * constant time.  Same calling convention as br_chacha20_run.
+ */
+static uint32_t
+chacha20_mbedtls(const void *key, const void *iv, uint32_t cc, void *data,
+    size_t len)
+{
+	mbedtls_chacha20_crypt(key, iv, cc, len, data, data);
+	return cc + (uint32_t)((len + 63) / 64);
+}
+
 static br_chacha20_run
 chacha20_impl(void)
 {
-	br_chacha20_run run;
-
-	run = br_chacha20_sse2_get();
-	return run != 0 ? run : &br_chacha20_ct_run;
+	return &chacha20_mbedtls;
 }
 
 static const br_hash_class *

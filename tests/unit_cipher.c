@@ -271,10 +271,12 @@ test_chacha20(void)
 	struct {
 		const char *name;
 		br_chacha20_run run;
-	} impls[2];
+	} impls[3];
 	uint8_t key[32], nonce[12], buf[128], want[128];
 	size_t i, n, nimpl = 0;
 
+	impls[nimpl].name = "selected";
+	impls[nimpl++].run = chacha20_impl();
 	impls[nimpl].name = "ct";
 	impls[nimpl++].run = &br_chacha20_ct_run;
 	if (br_chacha20_sse2_get() != 0) {
@@ -1165,7 +1167,7 @@ speed(void)
 	printf("selected: aes %s, ghash %s, chacha20 %s\n",
 	    br_aes_x86ni_ctr_get_vtable() != NULL ? "x86ni" : "portable",
 	    br_ghash_pclmul_get() != 0 ? "pclmul" : "portable",
-	    br_chacha20_sse2_get() != 0 ? "sse2" : "ct");
+	    "mbedtls");
 	n = all_combos(cb, sizeof cb / sizeof cb[0]);
 	for (v = 0; v < NVARIANTS; v++)
 		for (i = 0; i < n; i++)

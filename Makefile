@@ -165,7 +165,10 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 	    ed25519.c buf.c -lbearssl
 
 UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys tests/unit_bcrypt_pbkdf
-UNIT_TESTS += tests/unit_ssh_regress
+UNIT_TESTS += tests/unit_ssh_regress tests/unit_kex
+
+tests/unit_kex: tests/unit_kex.c kex.c buf.c kex.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_kex.c kex.c buf.c $(LIBS)
 
 # The fuzzer's regression inputs, replayed through its harness.
 tests/unit_ssh_regress: tests/unit_ssh_regress.c tests/fuzz_ssh.c ssh_min.c \

@@ -24,8 +24,12 @@ all: remowt
 remowt: $(CLIENT_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBS)
 
+# -MMD: each object also depends on every header it includes, so a
+# changed struct never leaves a stale object behind.
 %.o: %.c
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(CLIENT_SRCS:.c=.d)
 
 # The agent for this machine, embedded into remowt for --local.  Its
 # build id is a hash of its sources; the hello reply carries it.
@@ -67,13 +71,17 @@ cross: cross-toolchains
 	@cross/check-agents.sh --sizes $(CROSS_ARCHES)
 cross-check: cross
 	@cross/check-agents.sh $(CROSS_ARCHES)
+# Six throwaway busybox routers behind dropbear (cross/router.sh): each
+# must show its CPU and run only its own agent.
+cross-routers: cross
+	@cross/test-routers.sh $(CROSS_ARCHES)
 cross-toolchains:
 	@cross/toolchains.sh $(CROSS_ARCHES)
 $(CROSS_AGENTS): build/agents/agent-%: $(AGENT_SRCS) rpc.h buf.h \
     cross/build-agent.sh
 	@AGENT_BUILD='$(AGENT_BUILD)' AGENT_CFLAGS='$(WARN) $(DEFS)' \
 	    cross/build-agent.sh $* $@ $(AGENT_SRCS)
-.PHONY: cross cross-check cross-toolchains
+.PHONY: cross cross-check cross-routers cross-toolchains
 
 # Header dependencies, kept by hand: few headers, all at top level.
 $(CLIENT_OBJS): buf.h
@@ -212,6 +220,6 @@ install: remowt
 	install -m 0644 remowt.1 $(DESTDIR)$(PREFIX)/share/man/man1/remowt.1
 
 clean:
-	rm -f remowt *.o tests/*.o tests/unit_*[!.][!c]
+	rm -f remowt *.o *.d tests/*.o tests/unit_*[!.][!c]
 
 .PHONY: all test install clean fuzz FORCE sanitize

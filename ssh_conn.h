@@ -92,6 +92,8 @@ struct ssh_conn {
 	char server_version[256];
 	char algs_kex[640], algs_hostkey[512], algs_cipher[512];
 	char algs_mac[512];
+	char algs_pubkey[512];     /* signature algorithms we may use */
+	int rsa_guessed;           /* signed RSA without server-sig-algs */
 
 	/* Transport buffers: raw bytes in, protected bytes out. */
 	uint8_t *rbuf;

@@ -44,9 +44,6 @@
 #define BANNER_MAX_LINES 64
 #define BANNER_MAX_LINE 1024
 #define HANDSHAKE_TIMEOUT 60
-#define DEFAULT_HOSTKEY_ALGS \
-	"ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"
-#define ALL_HOSTKEY_ALGS DEFAULT_HOSTKEY_ALGS ",ssh-rsa"
 
 enum kex_phase {
 	KEX_IDLE,             /* no exchange in progress */
@@ -435,7 +432,7 @@ static int negotiate(struct ssh_conn *c, struct kexinit_lists *l)
 	if (choose(c->algs_hostkey, l->hostkey, c->hostkey_alg,
 	    sizeof c->hostkey_alg) != 0)
 		return no_match(c, "host key type", c->algs_hostkey,
-		    l->hostkey, ALL_HOSTKEY_ALGS, "ssh-rsa",
+		    l->hostkey, SSHKEY_ALL_ALGS, "ssh-rsa",
 		    "HostKeyAlgorithms");
 	if (negotiate_cipher(c, l->enc_cs, l->mac_cs, &c->next_cipher_out,
 	    &c->next_mac_out) != 0 ||
@@ -1301,9 +1298,11 @@ static int resolve_algorithms(struct ssh_conn *c)
 	    c->algs_cipher, sizeof c->algs_cipher, err, sizeof err) != 0 ||
 	    algs_resolve(o->macs, mac_default_list, mac_all_list, c->algs_mac,
 	    sizeof c->algs_mac, err, sizeof err) != 0 ||
-	    algs_resolve(o->hostkey_algs, DEFAULT_HOSTKEY_ALGS,
-	    ALL_HOSTKEY_ALGS, c->algs_hostkey, sizeof c->algs_hostkey, err,
-	    sizeof err) != 0)
+	    algs_resolve(o->hostkey_algs, SSHKEY_DEFAULT_ALGS,
+	    SSHKEY_ALL_ALGS, c->algs_hostkey, sizeof c->algs_hostkey, err,
+	    sizeof err) != 0 ||
+	    algs_resolve(o->pubkey_algs, SSHKEY_DEFAULT_ALGS, SSHKEY_ALL_ALGS,
+	    c->algs_pubkey, sizeof c->algs_pubkey, err, sizeof err) != 0)
 		return ssh_fail(c, "%s", err);
 	if (o->hostkey_algs[0] == '\0')
 		prefer_known_hostkey_algs(c);

@@ -13,7 +13,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cipher.h"
+#include "kex.h"
 #include "sshconfig.h"
+#include "sshkey.h"
 
 void ssh_opts_init(struct ssh_opts *o)
 {
@@ -144,6 +147,23 @@ static int set_first_str(char *field, size_t size, const char *v,
 	return 0;
 }
 
+/* An algorithm list, checked now so that a bad name is reported with
+ * the file and line it came from. */
+static int set_algs(char *field, size_t size, const char *v,
+    const char *defaults, const char *all)
+{
+	char out[1024], err[768];
+
+	if (field[0] != '\0')
+		return 0;
+	if (algs_resolve(v, defaults, all, out, sizeof out, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, "remowt: %s%s\n", where, err);
+		return -1;
+	}
+	return set_first_str(field, size, v, "algorithm list too long");
+}
+
 static int set_yesno(int *field, const char *v, const char *what)
 {
 	int b;
@@ -214,16 +234,21 @@ static int set_keyword(struct ssh_opts *o, const char *key, const char *v)
 		return set_first_int(&o->alive_count_max, -1, v, 0, 1000,
 		    "bad ServerAliveCountMax");
 	if (strcasecmp(key, "Ciphers") == 0)
-		return set_first_str(o->ciphers, sizeof o->ciphers, v,
-		    "bad Ciphers");
+		return set_algs(o->ciphers, sizeof o->ciphers, v,
+		    cipher_default_list, cipher_all_list);
 	if (strcasecmp(key, "KexAlgorithms") == 0)
-		return set_first_str(o->kex, sizeof o->kex, v,
-		    "bad KexAlgorithms");
+		return set_algs(o->kex, sizeof o->kex, v, kex_default_list,
+		    kex_all_list);
 	if (strcasecmp(key, "HostKeyAlgorithms") == 0)
-		return set_first_str(o->hostkey_algs, sizeof o->hostkey_algs,
-		    v, "bad HostKeyAlgorithms");
+		return set_algs(o->hostkey_algs, sizeof o->hostkey_algs, v,
+		    SSHKEY_DEFAULT_ALGS, SSHKEY_ALL_ALGS);
 	if (strcasecmp(key, "MACs") == 0)
-		return set_first_str(o->macs, sizeof o->macs, v, "bad MACs");
+		return set_algs(o->macs, sizeof o->macs, v, mac_default_list,
+		    mac_all_list);
+	if (strcasecmp(key, "PubkeyAcceptedAlgorithms") == 0 ||
+	    strcasecmp(key, "PubkeyAcceptedKeyTypes") == 0)
+		return set_algs(o->pubkey_algs, sizeof o->pubkey_algs, v,
+		    SSHKEY_DEFAULT_ALGS, SSHKEY_ALL_ALGS);
 	if (strcasecmp(key, "RekeyLimit") == 0)
 		return set_rekey_limit(o, v);
 	if (strcasecmp(key, "HashKnownHosts") == 0)

@@ -40,6 +40,7 @@ struct ssh_opts {
 	char kex[512];
 	char hostkey_algs[512];
 	char macs[512];
+	char pubkey_algs[512];     /* PubkeyAcceptedAlgorithms */
 	int hash_known_hosts;      /* -1: unset */
 	unsigned long long rekey_limit;   /* bytes, 0: unset (1 GiB) */
 	int pubkey_auth;           /* -1: unset (yes) */

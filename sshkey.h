@@ -20,6 +20,12 @@
 #define SSHKEY_NEED_PASSPHRASE (-2)
 #define SSHKEY_BAD_PASSPHRASE (-3)
 
+/* Signature algorithms for host keys and user keys: the default set,
+ * and everything remowt can verify or sign with. */
+#define SSHKEY_DEFAULT_ALGS \
+	"ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256"
+#define SSHKEY_ALL_ALGS SSHKEY_DEFAULT_ALGS ",ssh-rsa"
+
 enum sshkey_type {
 	KEY_UNKNOWN = 0,
 	KEY_ED25519,

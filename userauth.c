@@ -66,6 +66,31 @@ static int await_verdict(struct ssh_conn *c, enum auth_method m)
 	return c->auth_state == AUTH_OK ? 1 : 0;
 }
 
+/*
+ * RSA signs with the best hash both sides allow.  A server that sends
+ * no server-sig-algs (dropbear before 2020) may take only ssh-rsa
+ * (SHA-1), which is used then only if PubkeyAcceptedAlgorithms allows.
+ */
+static const char *rsa_alg(struct ssh_conn *c)
+{
+	static const char *const prefs[] = {
+		"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"
+	};
+	const char *theirs = c->server_sig_algs;
+	size_t i;
+
+	if (theirs[0] == '\0') {
+		c->rsa_guessed = 1;
+		return namelist_has(c->algs_pubkey, "ssh-rsa") ? "ssh-rsa" :
+		    "rsa-sha2-512";
+	}
+	for (i = 0; i < sizeof prefs / sizeof prefs[0]; i++)
+		if (namelist_has(c->algs_pubkey, prefs[i]) &&
+		    namelist_has(theirs, prefs[i]))
+			return prefs[i];
+	return NULL;
+}
+
 /* The signature algorithm for a key: RSA follows server-sig-algs. */
 static const char *pubkey_alg(struct ssh_conn *c, enum sshkey_type t)
 {
@@ -75,12 +100,7 @@ static const char *pubkey_alg(struct ssh_conn *c, enum sshkey_type t)
 	case KEY_ECDSA_P256:
 		return "ecdsa-sha2-nistp256";
 	case KEY_RSA:
-		if (c->server_sig_algs[0] == '\0' ||
-		    namelist_has(c->server_sig_algs, "rsa-sha2-512"))
-			return "rsa-sha2-512";
-		if (namelist_has(c->server_sig_algs, "rsa-sha2-256"))
-			return "rsa-sha2-256";
-		return NULL;
+		return rsa_alg(c);
 	default:
 		return NULL;
 	}
@@ -368,7 +388,7 @@ static int try_cert(struct ssh_conn *c, const struct sshkey *key,
 	if (r < 0)
 		return 0;
 	if (r > 0) {
-		fprintf(stderr, "remowt: %s\n", problem);
+		/* Reported once, in the final error, if nothing else works. */
 		memcpy(c->cert_problem, problem, sizeof problem);
 		return 0;
 	}
@@ -645,6 +665,10 @@ static const char *denied_hint(struct ssh_conn *c)
 		return "the ssh-agent holds no keys (add one with ssh-add)";
 	if (c->tried_password)
 		return "check the password";
+	if (c->rsa_guessed && !namelist_has(c->algs_pubkey, "ssh-rsa"))
+		return "the server announces no signature algorithms, so it "
+		    "may take RSA keys only as ssh-rsa (SHA-1); if you trust "
+		    "it, add -o PubkeyAcceptedAlgorithms=+ssh-rsa";
 	if (c->tried_pubkey)
 		return "check the key given with -i and the server's "
 		    "authorized_keys";

@@ -203,6 +203,7 @@ start_dropbear() {
 	for t in 1 2 3 4 5; do
 		port=$(free_port)
 		# DROPBEAR_PASSWORDS=1: without -s, so password logins work
+		# shellcheck disable=SC2046
 		ns_start "$d/log" dropbear -F -E $([ "${DROPBEAR_PASSWORDS:-0}" = 1 ] || echo -s) \
 			-m -p "127.0.0.1:$port" \
 			-P "$d/dropbear.pid" -r "$d/ed25519" -r "$d/ecdsa" -r "$d/rsa" "$@"

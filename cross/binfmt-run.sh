@@ -1,8 +1,10 @@
 #!/bin/bash
 # cross/binfmt-run.sh ARCH CMD [ARG...] - run CMD where binaries of ARCH
-# (and only those, besides the build machine's own) execute through
-# qemu-user: a private user + mount namespace with its own binfmt_misc
-# instance holding Debian's qemu-ARCH entry.  QEMU_CPU is exported as the
+# execute through qemu-user, and other CPUs' binaries fail as on a device
+# of ARCH: a private user + mount namespace with its own binfmt_misc
+# instance holding Debian's qemu-ARCH entry and, for a foreign ARCH,
+# entries refusing static x86-64 and i386 binaries (the build machine's
+# PIE programs, e.g. the tests themselves, still run; see lib.sh).  QEMU_CPU is exported as the
 # FPU-less core for MIPS (24Kc) and ARM (arm926) unless already set.
 # Nothing changes outside: the machine's binfmt_misc is left alone.
 #
@@ -14,9 +16,10 @@ set -eu
 if [ "${1:-}" = _inner ]; then
 	arch=$2; shift 2
 	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-	if [ "$arch" != x86_64 ]; then
-		sed -n '/^:/p' "/usr/lib/binfmt.d/qemu-$arch.conf" >/proc/sys/fs/binfmt_misc/register
-	fi
+	noexec=$(mktemp /tmp/remowt-noexec.XXXXXX)
+	binfmt_private "$arch" "$noexec"
+	# The entries hold the file open; its name is no longer needed.
+	rm -f "$noexec"
 	exec "$@"
 fi
 

@@ -23,15 +23,21 @@ cc=$CROSS_DIR/$arch/bin/musl-gcc
 build_id=${AGENT_BUILD:-$(cd "$REMOWT_TOP" && cat agent.c buf.c rpc.h buf.h | sha256sum | cut -c1-16)}
 warn=${AGENT_CFLAGS:--std=c11 -Wall -Wextra -Wshadow -D_DEFAULT_SOURCE -D_GNU_SOURCE}
 
+# Non-PIC calls on MIPS (the agent is a static executable).
+extra=
+case $arch in mips|mipsel) extra=-mplt ;; esac
+
 mkdir -p "$(dirname "$out")"
 # -fno-pie: a static executable needs no relocatable code; -fno-stack-
-# protector: Debian's gcc would otherwise add canaries.
-"$cc" $warn -I"$REMOWT_TOP" -Os $(arch_cflags "$arch") \
+# protector: Debian's gcc would otherwise add canaries; -z noseparate-code:
+# no page-aligned gaps between headers, code and constants (5.5 KiB on
+# x86_64).
+"$cc" $warn -I"$REMOWT_TOP" -Os $(arch_cflags "$arch") $extra \
     -fno-pie -no-pie -fno-stack-protector -fno-plt \
     -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
     -fno-unwind-tables -fmerge-all-constants -fno-ident \
     -static -s -Wl,--gc-sections -Wl,--hash-style=sysv -Wl,--build-id=none \
-    -Wl,-z,norelro -Wl,-z,noexecstack \
+    -Wl,-z,norelro -Wl,-z,noexecstack -Wl,-z,noseparate-code \
     -DAGENT_BUILD="\"$build_id\"" -o "$out.tmp" "$@" 2>"$out.log" || {
 	cat "$out.log" >&2; rm -f "$out.log"; exit 1; }
 # On MIPS, ld notes that libgcc's integer helpers and crtbegin/crtend are

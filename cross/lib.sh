@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cross/lib.sh - shared by the cross scripts (sourced, bash).
 #
 # The six agent targets, their compilers, flags and emulators, plus the
@@ -5,8 +6,12 @@
 
 REMOWT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CROSS_DIR=${REMOWT_CROSS_DIR:-$REMOWT_TOP/build/cross}
+# Used by the scripts that source this file.
+# shellcheck disable=SC2034
+{
 ALL_ARCHES="mips mipsel arm aarch64 riscv64 x86_64"
 JOBS=${REMOWT_JOBS:-2}
+}
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 note() { echo "${0##*/}: $*" >&2; }
@@ -156,3 +161,27 @@ apt_source() {
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---- a private binfmt_misc --------------------------------------------------
+
+# Fill the binfmt_misc instance mounted at /proc/sys/fs/binfmt_misc (a
+# private one: the caller runs in its own user + mount namespace, kernel
+# >= 6.7) so that it resembles a device of ARCH: Debian's qemu-ARCH entry
+# (flags OPF: the interpreter is opened now, so it also works inside a
+# chroot), and, on a foreign ARCH, entries that refuse the build machine's
+# own static (ET_EXEC) x86-64 binaries and all i386 ones with "Exec format
+# error" -- as a router would.  The x86-64 programs of the session
+# plumbing (dropbear, sh, qemu itself) are position-independent (ET_DYN)
+# and keep running.  NOEXEC is a file this writes: the interpreter of the
+# refusing entries, which no kernel loader accepts.
+binfmt_private() {
+	local arch=$1 noexec=$2 reg=/proc/sys/fs/binfmt_misc/register
+	[ -w "$reg" ] || { note "no writable $reg"; return 1; }
+	[ "$arch" = x86_64 ] && return 0
+	sed -n '/^:/p' "/usr/lib/binfmt.d/qemu-$arch.conf" >"$reg"
+	printf 'refused: not a binary of this CPU\n' >"$noexec"
+	chmod 755 "$noexec"
+	local z8='\x00\x00\x00\x00\x00\x00\x00\x00' f8='\xff\xff\xff\xff\xff\xff\xff\x00'
+	echo ":remowt-no-x86-64:M::\\x7fELF\\x02\\x01\\x01$z8\\x00\\x02\\x00\\x3e\\x00:$f8$z8\\xff\\xff\\xff\\xff:$noexec:F" >"$reg"
+	echo ":remowt-no-i386:M::\\x7fELF\\x01\\x01\\x01$z8\\x00\\x00\\x00\\x03\\x00:$f8$z8\\x00\\x00\\xff\\xff:$noexec:F" >"$reg"
+}

@@ -25,7 +25,10 @@
 # identity uid/gid map written from outside (so dropbear may still switch
 # groups), then inside: a private binfmt_misc instance (kernel >= 6.7)
 # with only this CPU's qemu entry (flags OPF: the interpreter is opened at
-# registration, so it works inside the chroot), a fresh /proc for the
+# registration, so it works inside the chroot) and, on a foreign CPU,
+# entries that refuse static x86-64 and i386 binaries with ENOEXEC (see
+# binfmt_private in lib.sh: the build machine would otherwise run its own
+# CPU's agent natively, hiding a wrong pick), a fresh /proc for the
 # router's PID namespace, the host's /dev nodes and /dev/pts bound into
 # the root filesystem, and a private /etc/passwd and /etc/shadow for
 # dropbear whose homes hold the authorized_keys.  Every session runs
@@ -42,14 +45,10 @@ usage() { sed -n '6,9p' "$0" | sed 's/^# *//' >&2; exit 2; }
 # ---- inside the namespaces (PID 1 of the router) -------------------------
 
 inner() {
-	local dir=$1 arch=$2 port=$3 root=$4 conf n
+	local dir=$1 arch=$2 port=$3 root=$4 n
 	# A private binfmt_misc: this user namespace sees only its own entries.
 	mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-	conf=/usr/lib/binfmt.d/qemu-$arch.conf
-	if [ "$arch" != x86_64 ]; then
-		[ -f "$conf" ] || die "no $conf (qemu-user-static)"
-		sed -n '/^:/p' "$conf" >/proc/sys/fs/binfmt_misc/register
-	fi
+	binfmt_private "$arch" "$dir/run/not-this-cpu"
 	mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 	mount --rbind /sys "$root/sys"
 	for n in null zero full random urandom tty; do
@@ -93,7 +92,7 @@ set -- env -i HOME="$home" USER="$u" LOGNAME="$u" SHELL="$shell" \
 [ -n "${SSH_TTY:-}" ] && set -- "$@" SSH_TTY="$SSH_TTY"
 [ -n "$QCPU" ] && set -- "$@" QEMU_CPU="$QCPU"
 set -- "$@" unshare --root="$R" --wd="$home" --setgid="$gid" --setuid="$uid" -- "$shell"
-if [ -n "${SSH_ORIGINAL_COMMAND+x}" ]; then
+if [ -n "${SSH_ORIGINAL_COMMAND:-}" ]; then
 	exec "$@" -c "$SSH_ORIGINAL_COMMAND"
 fi
 exec "$@" -l
@@ -102,7 +101,7 @@ EOF
 }
 
 start() {
-	local arch=$1 dir=$2 port=$3 root= keys= t0 k u upid i
+	local arch=$1 dir=$2 port=$3 root='' keys='' t0 k u upid ipid i
 	shift 3
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -116,6 +115,8 @@ start() {
 	[ "$(id -u)" = 0 ] || die "must run as root"
 	command -v dropbear >/dev/null || apt_install dropbear-bin
 	command -v unshare >/dev/null || die "unshare (util-linux) missing"
+	[ "$arch" = x86_64 ] || [ -f "/usr/lib/binfmt.d/qemu-$arch.conf" ] ||
+	    apt_install qemu-user-static
 	t0=$(now)
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -165,17 +166,24 @@ start() {
 	    "$REMOWT_TOP/cross/router.sh" _inner "$dir" "$arch" "$port" "$root" \
 	    >"$dir/dropbear.log" 2>&1 </dev/null &
 	upid=$!
-	echo "$upid" >"$dir/run/router.pid"
-	for i in $(seq 100); do
-		[ "$(readlink "/proc/$upid/ns/user" 2>/dev/null)" != "$(readlink /proc/self/ns/user)" ] && break
+	ipid=
+	for i in $(seq 200); do
+		ipid=$(ps -o pid= --ppid "$upid" | tr -d ' ' | head -n1)
+		[ -n "$ipid" ] && [ "$(readlink "/proc/$upid/ns/user" 2>/dev/null)" != "$(readlink /proc/self/ns/user)" ] && break
+		kill -0 "$upid" 2>/dev/null || break
 		sleep 0.05
 	done
+	[ -n "$ipid" ] || { cat "$dir/dropbear.log" >&2; die "router $arch: unshare failed"; }
+	# The router's PID 1 (it becomes dropbear): killing it ends every
+	# process of the router.  (unshare's --kill-child does not survive the
+	# capability gain of the exec below, so stop uses this pid.)
+	echo "$ipid" >"$dir/run/router.pid"
 	echo '0 0 4294967295' >"/proc/$upid/uid_map"
 	echo '0 0 4294967295' >"/proc/$upid/gid_map"
 	echo go >"$dir/run/go"
 	rm -f "$dir/run/go"
 	for i in $(seq 200); do
-		kill -0 "$upid" 2>/dev/null || { cat "$dir/dropbear.log" >&2; die "router $arch failed to start"; }
+		kill -0 "$ipid" 2>/dev/null || { cat "$dir/dropbear.log" >&2; die "router $arch failed to start"; }
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.05
 	done
@@ -187,9 +195,9 @@ ROUTER_PORT=$port
 ROUTER_KEY=$dir/id_ed25519
 ROUTER_KNOWN_HOSTS=$dir/known_hosts
 ROUTER_QEMU_CPU=$(arch_qemu_cpu "$arch")
-ROUTER_PID=$upid
+ROUTER_PID=$ipid
 EOF
-	note "$arch router on 127.0.0.1:$port (pid $upid, root $root) in $(elapsed "$t0") s"
+	note "$arch router on 127.0.0.1:$port (pid $ipid, root $root) in $(elapsed "$t0") s"
 }
 
 stop() {
@@ -197,15 +205,17 @@ stop() {
 	[ -f "$dir/run/router.pid" ] || { note "no router in $dir"; return 0; }
 	pid=$(cat "$dir/run/router.pid")
 	dir=$(cd "$dir" && pwd)
-	# Only the unshare we started: its command line names this DIR.
+	# Only the router we started: PID 1 of its namespace, whose command
+	# line names this DIR.  SIGKILL to a namespace's init ends all of it.
 	if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" |
-	    grep -qF "router.sh _inner $dir "; then
+	    grep -qF -e "router.sh _inner $dir " -e "-P $dir/run/dropbear.pid "; then
 		kill -KILL "$pid"
 		for i in $(seq 100); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.05
 		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	else
+		note "pid $pid is not the router of $dir; nothing killed"
 	fi
 	rm -f "$dir/run/router.pid" "$dir/run/dropbear.pid"
 }

@@ -138,6 +138,12 @@ tests/fuzz_ssh: ssh_min.c kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h \
     sshconfig.h cipher.h kex.h sshkey.h hostkeys.h askpass.h proxy.h \
     sshagent.h buf.h
 
+FUZZ_SRCS_fuzz_config := sshconfig.c cipher.c kex.c buf.c
+FUZZ_LIBS_fuzz_config := $(LIBS)
+FUZZ_ARGS_fuzz_config := -close_fd_mask=2
+tests/fuzz_config: $(FUZZ_SRCS_fuzz_config) sshconfig.h cipher.h kex.h \
+    sshkey.h buf.h
+
 FUZZ_SRCS_fuzz_keys := sshkey.c bcrypt_pbkdf.c hostkeys.c ed25519.c buf.c
 FUZZ_LIBS_fuzz_keys := -lbearssl -lmbedcrypto
 tests/fuzz_keys: $(FUZZ_SRCS_fuzz_keys) sshkey.h bcrypt_pbkdf.h hostkeys.h \

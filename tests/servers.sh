@@ -70,15 +70,17 @@ _rig_home() { # user uid gid
 # with the rig's passwd/group (and, when the script made one with
 # rig_shadow, its shadow file); unshare's pid in NS_PID.
 ns_start() {
-	local log=$1 shadow=
+	local log=$1 shadow= pam=
 	shift
 	[ ! -f "$T/shadow" ] || shadow=$T/shadow
+	[ ! -d "$T/pam.d" ] || pam=$T/pam.d
 	unshare -m -p -f --kill-child --propagation private --mount-proc \
 		/bin/sh -c 'mount --bind "$1" /etc/passwd &&
 			mount --bind "$2" /etc/group &&
 			{ [ -z "$3" ] || mount --bind "$3" /etc/shadow; } &&
-			shift 3 && exec "$@"' \
-		sh "$T/passwd" "$T/group" "$shadow" "$@" </dev/null >"$log" 2>&1 &
+			{ [ -z "$4" ] || mount --bind "$4" /etc/pam.d; } &&
+			shift 4 && exec "$@"' \
+		sh "$T/passwd" "$T/group" "$shadow" "$pam" "$@" </dev/null >"$log" 2>&1 &
 	NS_PID=$!
 	_ns_pids+=("$NS_PID")
 }
@@ -141,8 +143,8 @@ _sshd_config() { # dir port loglevel extra-lines...
 		echo "PermitRootLogin prohibit-password"
 		echo "PubkeyAuthentication yes"
 		echo "PasswordAuthentication no"
-		echo "KbdInteractiveAuthentication no"
-		echo "UsePAM no"
+		echo "KbdInteractiveAuthentication ${SSHD_KBDINT:-no}"
+		echo "UsePAM ${SSHD_KBDINT:-no}"
 		echo "StrictModes no"
 		echo "UseDNS no"
 		echo "PrintMotd no"

@@ -573,3 +573,47 @@ if start_sshd certs VERBOSE "TrustedUserCAKeys $T/ca.pub" "Match all" \
 	exp_err_match 'certificate' "the certificate"
 	tend
 fi
+
+# ---- keyboard-interactive: sshd with PAM asking the questions ----------------
+
+# A PAM stack of its own for sshd (inside the server's namespace only):
+# pam_unix against the rig's shadow, nothing that needs a real login.
+mkdir -p "$T/pam.d"
+cat >"$T/pam.d/sshd" <<'EOF_PAM'
+auth required pam_unix.so
+account required pam_unix.so
+session required pam_permit.so
+password required pam_deny.so
+EOF_PAM
+if SSHD_KBDINT=yes start_sshd kbdint VERBOSE; then
+	kh_add "$SRV_PORT" "$SRV_HOSTKEYS"
+	P=$SRV_PORT
+	U="$RIG_USER@127.0.0.1"
+
+	tcase "sshd keyboard-interactive: PAM's question answered through askpass"
+	ask_set "$PW"
+	askrun "$P" "$U" 'id -un' -o PubkeyAuthentication=no -v
+	exp_rc 0
+	exp_out_str "$RIG_USER"$'\n'
+	exp_asked 1 'password'
+	exp_secret_hidden "$PW"
+	tend
+
+	tcase "sshd keyboard-interactive: a wrong answer is 255, one message"
+	ask_set "not-$PW"
+	askrun "$P" "$U" 'echo should not run' -o PubkeyAuthentication=no \
+		-o NumberOfPasswordPrompts=1
+	exp_rc 255
+	exp_out_empty
+	exp_message 'permission denied' "the refusal"
+	exp_secret_hidden "not-$PW"
+	tend
+
+	tcase "sshd keyboard-interactive: KbdInteractiveAuthentication=no asks nothing"
+	ask_set "$PW"
+	askrun "$P" "$U" 'echo should not run' -o PubkeyAuthentication=no \
+		-o KbdInteractiveAuthentication=no
+	exp_rc 255
+	exp_asked 0
+	tend
+fi

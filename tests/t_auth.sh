@@ -617,3 +617,33 @@ if SSHD_KBDINT=yes start_sshd kbdint VERBOSE; then
 	exp_asked 0
 	tend
 fi
+
+# ---- prompts at a real terminal (tmux gives remowt a pty) ----------------------
+
+if command -v tmux >/dev/null && [ -n "${PORT_sshd:-}" ]; then
+	tcase "terminal: the passphrase is asked at the tty and never echoed"
+	TS=remowt-auth-$$
+	tmux -L "$TS" new-session -d -x 200 -y 20 \
+		"$REMOWT sh $(printf '%q ' "${COMMON[@]}") -o PasswordAuthentication=no \
+		-i $T/k_pp -p $PORT_sshd root@127.0.0.1 'echo logged-in-at-tty'; \
+		echo rc=\$?; sleep 30"
+	for i in $(seq 100); do
+		tmux -L "$TS" capture-pane -p >"$T/pane" 2>/dev/null || true
+		grep -q 'passphrase' "$T/pane" && break
+		sleep 0.1
+	done
+	tmux -L "$TS" send-keys "$PP" Enter
+	for i in $(seq 100); do
+		tmux -L "$TS" capture-pane -p >"$T/pane" 2>/dev/null || true
+		grep -q '^rc=' "$T/pane" && break
+		sleep 0.1
+	done
+	tmux -L "$TS" kill-server 2>/dev/null || true
+	grep -q "Enter passphrase for key '$T/k_pp'" "$T/pane" ||
+		fail "no passphrase prompt on the terminal: '$(_oneline <"$T/pane")'"
+	grep -q 'logged-in-at-tty' "$T/pane" ||
+		fail "no login: '$(_oneline <"$T/pane")'"
+	grep -q '^rc=0' "$T/pane" || fail "exit status: '$(grep rc= "$T/pane")'"
+	! grep -qF "$PP" "$T/pane" || fail "the passphrase was echoed"
+	tend
+fi

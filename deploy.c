@@ -186,7 +186,8 @@ const char *agent_image_hash(const struct agent_image *img)
 /* ------------------------------------------------------------------ */
 /* The stager's command line                                           */
 
-int sh_quote(const char *s, char *out, size_t outsz)
+/* Single-quote s for a POSIX shell into out; -1 if it does not fit. */
+static int sh_quote(const char *s, char *out, size_t outsz)
 {
 	size_t n = 0;
 
@@ -224,7 +225,8 @@ static int append(char *out, size_t outsz, size_t *n, const char *s)
 	return 0;
 }
 
-int deploy_stager_command(const struct agent_image *imgs, size_t n,
+/* The stager's command line for these images and cache directory. */
+static int deploy_stager_command(const struct agent_image *imgs, size_t n,
     const char *cache, char *out, size_t outsz)
 {
 	char q[4 * sizeof stager], arg[160];

@@ -41,14 +41,4 @@ struct deploy_info {
 int deploy_connect(struct ssh_opts *o, const char *cache,
     struct rpc_link *link, struct deploy_info *info);
 
-/*
- * The stager's command line for these images and cache directory,
- * quoted for a POSIX shell; -1 if it does not fit.  Exposed for tests.
- */
-int deploy_stager_command(const struct agent_image *imgs, size_t n,
-    const char *cache, char *out, size_t outsz);
-
-/* Single-quote s for a POSIX shell into out; -1 if it does not fit. */
-int sh_quote(const char *s, char *out, size_t outsz);
-
 #endif

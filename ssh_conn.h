@@ -153,7 +153,6 @@ int ssh_pkt_begin(struct ssh_conn *c, struct buf *b, uint8_t type);
 int ssh_pkt_send(struct ssh_conn *c, struct buf *b);
 int ssh_can_send(struct ssh_conn *c);
 int ssh_in_kex(struct ssh_conn *c);
-size_t ssh_max_payload(void);
 int ssh_wait(struct ssh_conn *c, const int *flag);
 int ssh_flush(struct ssh_conn *c);
 void ssh_debug(struct ssh_conn *c, const char *msg);

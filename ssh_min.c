@@ -793,8 +793,6 @@ out:
 	return rc;
 }
 
-static void chan_after_kex(struct ssh_conn *c);
-
 static int recv_newkeys(struct ssh_conn *c)
 {
 	if (c->kex_phase != KEX_NEWKEYS_WAIT)
@@ -809,7 +807,7 @@ static int recv_newkeys(struct ssh_conn *c)
 	c->kex_phase = KEX_IDLE;
 	c->kex_done++;
 	debug(c, "new keys in effect (exchange %d)", c->kex_done);
-	chan_after_kex(c);
+	ssh_chan_resume(c);      /* what waited for the exchange */
 	return 0;
 }
 
@@ -1432,11 +1430,6 @@ int ssh_in_kex(struct ssh_conn *c)
 	return c->kex_phase != KEX_IDLE;
 }
 
-size_t ssh_max_payload(void)
-{
-	return WBUF_SIZE - WBUF_HIGH - PKT_OVERHEAD - 1024;
-}
-
 void ssh_debug(struct ssh_conn *c, const char *msg)
 {
 	debug(c, "%s", msg);
@@ -1445,11 +1438,6 @@ void ssh_debug(struct ssh_conn *c, const char *msg)
 void ssh_sanitize(char *out, size_t outsz, const uint8_t *in, size_t n)
 {
 	sanitize(out, outsz, in, n, 1);
-}
-
-static void chan_after_kex(struct ssh_conn *c)
-{
-	ssh_chan_resume(c);
 }
 
 int ssh_failed(const struct ssh_conn *c)

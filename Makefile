@@ -11,8 +11,10 @@ ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    := -lbearssl -lmbedcrypto -ltommath
 
 # The client: transport, crypto, keys, the RPC client and the CLI.
-CLIENT_SRCS := remowt.c ssh_min.c userauth.c channel.c sshconfig.c kex.c \
-               cipher.c ed25519.c sshkey.c bcrypt_pbkdf.c hostkeys.c askpass.c sshagent.c proxy.c deploy.c buf.c rpcclient.c
+CLIENT_SRCS := remowt.c cli.c json.c \
+               ssh_min.c userauth.c channel.c sshconfig.c kex.c proxy.c \
+               cipher.c ed25519.c sshkey.c bcrypt_pbkdf.c hostkeys.c \
+               askpass.c sshagent.c deploy.c buf.c rpcclient.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
 CLIENT_OBJS += agents.o build/cross-agents.o
 
@@ -130,7 +132,7 @@ FUZZ_SECONDS ?= 30
 
 # The client without its front end and agent deployment; includes
 # ssh_min.c and kex.c, and stands in for askpass.c.
-FUZZ_SRCS_fuzz_ssh := $(filter-out remowt.c rpcclient.c deploy.c ssh_min.c \
+FUZZ_SRCS_fuzz_ssh := $(filter-out remowt.c cli.c json.c rpcclient.c deploy.c ssh_min.c \
     kex.c askpass.c,$(CLIENT_SRCS))
 FUZZ_LIBS_fuzz_ssh := $(LIBS)
 FUZZ_ARGS_fuzz_ssh := -close_fd_mask=2

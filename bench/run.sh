@@ -5,9 +5,15 @@
 # the same two throwaway servers (OpenSSH sshd and dropbear on free
 # 127.0.0.1 ports), printed as one table with ratios and targets.
 #
-#   W1  new connection + `true`               hyperfine -N, N runs
+#   W1  new connection + `true`               hyperfine -N, N runs; remowt
+#       also with its agent: first contact (agent uploaded) and cached
+#   W2  500 x `true` over one connection       ssh ControlMaster, remowt batch
+#   W3  list 1000 entries                      ssh, ssh+mux, sftp, dbclient
+#   W4  push 1000 x 4 KiB in 10 directories    tar|ssh, scp, sftp, rsync,
+#                                              tar|dbclient; checked by diff -r
 #   W5  upload SIZE MiB through 'cat > FILE'   per cipher, checked with cmp
 #   W6  download it through 'cat FILE'         per cipher, checked with cmp
+#   BENCH_SLOW_LINK=1: W1 and W4 again over a 100 ms, 8 Mbit/s link
 #
 # Everything is in environment variables; see usage() or bench/README.
 # This is a benchmark, not a test: `make test` never runs it.
@@ -32,7 +38,12 @@ environment (defaults in brackets, quick-mode defaults after the slash):
   REMOWT_SH="CMD ..."    the words that stand for `remowt sh` [$REMOWT sh];
                          e.g. REMOWT_SH=/tmp/bench-sh for a stand-in driver
   BENCH_QUICK=1          smoke-test sizes: about a minute
-  BENCH_ONLY="W1 W5 W6"  workloads to run
+  BENCH_ONLY="W1 W2 W3 W4 W5 W6"  workloads to run
+  BENCH_N_MUX [500]      W2 commands per run
+  BENCH_N_META [10/3]    W2/W3/W4 runs per row
+  BENCH_SMALL_FILES [1000]  W3 entries, W4 files
+  BENCH_SLOW_LINK=1      also W1 and W4 over bench/slowlink.py:
+                         BENCH_SLOW_DELAY_MS [50] each way, BENCH_SLOW_RATE_KBIT [8000]
   BENCH_N [30/5]         W1 runs per row     BENCH_WARMUP [3/1]
   BENCH_N_BULK [6/2]     W5/W6 runs per row  BENCH_WARMUP_BULK [1/0]
   BENCH_N_DBCLIENT_BULK [3/1] runs of the (slow, compressing) dbclient bulk rows
@@ -46,6 +57,11 @@ environment (defaults in brackets, quick-mode defaults after the slash):
   BENCH_TARGET_SSH [0.90]      W1: remowt time / ssh time at most this (OpenSSH)
   BENCH_TARGET_DBCLIENT [1.10] W1: remowt time / dbclient time at most this (dropbear)
   BENCH_TARGET_BULK [1.10]     W5/W6: remowt MB/s / ssh MB/s at least this
+  BENCH_TARGET_FIRST_MS [50]   W1: first contact at most this much over ssh
+  BENCH_TARGET_MUX_MS [3]      W2: remowt ms per command at most this
+  BENCH_TARGET_LIST [1.00]     W3: remowt time / best peer's at most this
+  BENCH_TARGET_PUSH [0.80]     W4: remowt time / best peer's at most this
+  BENCH_TARGET_PUSH_SLOW [1.00] W4 on the slow link: remowt / tar pipe
   BENCH_PROFILE=1        also run each remowt bulk row once under perf stat
                          and strace -c (OUTDIR/profile/)
   BENCH_STRICT=1         exit 3 when a target is missed (default: exit 0)
@@ -77,27 +93,37 @@ ROUNDS=${BENCH_ROUNDS:-$(qd 1 3)}
 N_DB_BULK=${BENCH_N_DBCLIENT_BULK:-$(qd 1 3)}
 WARMUP_BULK=${BENCH_WARMUP_BULK:-$(qd 0 1)}
 SIZE_MB=${BENCH_SIZE_MB:-$(qd 32 256)}
-ONLY=${BENCH_ONLY:-W1 W5 W6}
+ONLY=${BENCH_ONLY:-W1 W2 W3 W4 W5 W6}
+N_MUX=${BENCH_N_MUX:-500}
+N_META=${BENCH_N_META:-$(qd 3 10)}
+SMALL_FILES=${BENCH_SMALL_FILES:-1000}
+SLOW_LINK=${BENCH_SLOW_LINK:-0}
 CIPHERS=${BENCH_CIPHERS:-aes256-gcm@openssh.com chacha20-poly1305@openssh.com aes128-ctr}
 DB_CIPHERS=${BENCH_DROPBEAR_CIPHERS:-chacha20-poly1305@openssh.com}
 SERVERS=${BENCH_SERVERS:-openssh dropbear}
 T_SSH=${BENCH_TARGET_SSH:-0.90}
 T_DB=${BENCH_TARGET_DBCLIENT:-1.10}
 T_BULK=${BENCH_TARGET_BULK:-1.10}
+T_FIRST=${BENCH_TARGET_FIRST_MS:-50}
+T_MUX=${BENCH_TARGET_MUX_MS:-3}
+T_LIST=${BENCH_TARGET_LIST:-1.00}
+T_PUSH=${BENCH_TARGET_PUSH:-0.80}
+T_PUSH_SLOW=${BENCH_TARGET_PUSH_SLOW:-1.00}
 PROFILE=${BENCH_PROFILE:-0}
 STRICT=${BENCH_STRICT:-0}
 
-for v in N N_BULK N_DB_BULK SIZE_MB ROUNDS; do
+for v in N N_BULK N_DB_BULK SIZE_MB ROUNDS N_MUX N_META SMALL_FILES; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer, not '${!v}'"
 done
 for v in WARMUP WARMUP_BULK; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a non-negative integer, not '${!v}'"
 done
-for v in T_SSH T_DB T_BULK; do
+for v in T_SSH T_DB T_BULK T_FIRST T_MUX T_LIST T_PUSH T_PUSH_SLOW; do
   [[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "targets must be numbers, not '${!v}'"
 done
 for w in $ONLY; do
-  case $w in W1 | W5 | W6) ;; *) die "BENCH_ONLY: unknown workload '$w' (W1 W5 W6)" ;; esac
+  case $w in W1 | W2 | W3 | W4 | W5 | W6) ;;
+  *) die "BENCH_ONLY: unknown workload '$w' (W1 W2 W3 W4 W5 W6)" ;; esac
 done
 for s in $SERVERS; do
   case $s in openssh | dropbear) ;; *) die "BENCH_SERVERS: unknown server '$s'" ;; esac
@@ -178,6 +204,8 @@ cleanup() {
   if [[ -n $T ]]; then
     stop_server "$T/sshd.pid" "$T/sshd_config"
     stop_server "$T/dropbear.pid" "$T/dropbear_host_key"
+    stop_server "$T/slowlink-openssh.pid" slowlink.py
+    stop_server "$T/slowlink-dropbear.pid" slowlink.py
     rm -rf -- "$T"
   fi
   if [[ -n $SCRATCH ]]; then rm -rf -- "$SCRATCH"; fi
@@ -347,8 +375,8 @@ write_client_files() {
   local s pub
   : >"$KNOWN_HOSTS"
   : >"$SSH_CFG"
-  for s in openssh dropbear; do
-    if [[ $s == openssh ]]; then pub=$(cut -d' ' -f1-2 "$T/sshd_host_key.pub"); else
+  for s in openssh dropbear openssh-slow dropbear-slow; do
+    if [[ $s == openssh* ]]; then pub=$(cut -d' ' -f1-2 "$T/sshd_host_key.pub"); else
       pub=$(<"$T/dropbear_host_key.pub"); fi
     [[ -n ${PORT[$s]:-} ]] || continue
     printf '[127.0.0.1]:%s %s\n' "${PORT[$s]}" "$pub" >>"$KNOWN_HOSTS"
@@ -385,7 +413,7 @@ remowt_cmd() {
     "-o StrictHostKeyChecking=yes $LOGIN_USER@127.0.0.1"
 }
 db_cmd() { echo "dbclient -i $CLIENT_KEY_DB -p ${PORT[$1]} $LOGIN_USER@127.0.0.1"; }
-db_home() { echo "$T/dbclient-$1"; }
+db_home() { echo "$T/dbclient-${1%-slow}"; }
 
 # Every client gets a clean environment: its own HOME, no agent.
 client_env() { # [HOME]
@@ -459,23 +487,25 @@ declare -A MED MEAN SD MIN USR SYS RATE UNIT NOTE STATUS NRUNS
 ORDER=()
 FAILURES=0
 G_KEY=() G_MODE=() G_SPEC=() G_CMD=() G_PREP=() G_HOME=() G_DEST=() G_RUNS=() G_WARM=()
+G_POST=()
 # Runs and warm-up runs of the rows added next (a call may override them
 # for one row: RUNS=3 WARM=0 add ...).
 RUNS=1 WARM=0
 
 row_id() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'; }
 
-# add W TOOL SERVER MODE RATESPEC CMD [PREPARE [HOME [NOTE [DEST]]]]
+# add W TOOL SERVER MODE RATESPEC CMD [PREPARE [HOME [NOTE [DEST [POST]]]]]
 #   MODE exec: hyperfine -N (no shell); shell: CMD is a bash command line.
-#   RATESPEC ops | bytes:N.  PREPARE (bash, untimed) runs before every run.
-#   DEST: a file that must equal $BIG after the row's last run.
+#   RATESPEC ops | ops:N | bytes:N.  PREPARE (bash, untimed) runs before
+#   every run.  DEST: a file that must equal $BIG after the row's last
+#   run.  POST (bash): a check of the last run's result that must pass.
 add() {
   local key="$1|$2|$3"
   ORDER+=("$key")
   NOTE[$key]=${9:-}
   G_KEY+=("$key") G_MODE+=("$4") G_SPEC+=("$5") G_CMD+=("$6")
   G_PREP+=("${7:-}") G_HOME+=("${8:-}") G_DEST+=("${10:-}")
-  G_RUNS+=("$RUNS") G_WARM+=("$WARM")
+  G_RUNS+=("$RUNS") G_WARM+=("$WARM") G_POST+=("${11:-}")
   rm -f -- "$OUT/logs/$(row_id "$key")".*
 }
 
@@ -509,6 +539,9 @@ hf() {
     fail "$key" "RESULT CHECK FAILED: ${G_DEST[$i]} differs from the source"
   fi
   if [[ -n ${G_DEST[$i]} ]]; then rm -f -- "${G_DEST[$i]}"; fi
+  if [[ -n ${G_POST[$i]} ]] && ! bash -c "${G_POST[$i]}" >>"$OUT/logs/$id.log" 2>&1; then
+    fail "$key" "RESULT CHECK FAILED: ${G_POST[$i]}"
+  fi
 }
 
 fail() {
@@ -539,6 +572,7 @@ run_group() {
   done
   for ((i = 0; i < n; i++)); do summarize "$i"; done
   G_KEY=() G_MODE=() G_SPEC=() G_CMD=() G_PREP=() G_HOME=() G_DEST=() G_RUNS=() G_WARM=()
+  G_POST=()
 }
 
 # summarize I: statistics over the runs of all rounds of row I.
@@ -569,7 +603,7 @@ summarize() {
       for (j = 1; j <= n; j++) v += (t[j] - mean) ^ 2
       sd = (n > 1) ? sqrt(v / (n - 1)) : 0
       split(spec, r, ":")
-      if (r[1] == "ops") { rate = 1 / med; unit = "cmd/s" }
+      if (r[1] == "ops") { rate = (r[2] == "" ? 1 : r[2]) / med; unit = "cmd/s" }
       else               { rate = r[2] / 1e6 / med; unit = "MB/s" }
       printf "%.5f %.5f %.5f %.5f %.5f %.5f %.1f %s\n", med, mean, sd, t[1], u / n, y / n, rate, unit
     }' "$OUT/logs/$id.raw" "$OUT/logs/$id.times") || {
@@ -587,6 +621,10 @@ summarize() {
 # Comparisons: remowt row KEY against peer row PKEY.
 #   KIND time: ratio = remowt time / peer time, met if <= TARGET
 #   KIND rate: ratio = remowt MB/s / peer MB/s, met if >= TARGET
+#   KIND delta: remowt time - peer time in ms, met if <= TARGET
+#   KIND perop:N: remowt time / N in ms, met if <= TARGET (the peer is
+#        there to be read beside it)
+#   PKEY may name several rows, comma-separated: the fastest counts.
 #   TARGET "-": shown for information only.
 CMP=()
 compare() { CMP+=("$1	$2	$3	$4	$5"); } # KEY PKEY PEERNAME KIND TARGET
@@ -606,6 +644,7 @@ run_w1() {
     add W1 dbclient "$s" exec ops "$(db_cmd "$s") true" '' "$(db_home "$s")" \
       "dbclient defaults (zlib on)"
     add W1 remowt "$s" exec ops "$(remowt_cmd "$s") true" '' '' "$(algs_remowt "$s")"
+    if have_agent; then w1_agent_rows "$s"; fi
     if [[ $s == openssh ]]; then
       add W1 "remowt kex=curve25519" "$s" exec ops "$(remowt_cmd "$s") $kx true" '' '' \
         "$(algs_remowt "$s" $kx)"
@@ -683,20 +722,224 @@ run_bulk() {
   for s in $SERVERS; do bulk "$w" "$s"; done
 }
 
+# --- the agent workloads -----------------------------------------------------
+#
+# These need the real remowt (REMOWT, not a REMOWT_SH stand-in): its
+# agent commands.  The agent cache lives on the scratch tmpfs, as /tmp
+# does on a router: AGENT_CACHE is warmed by the smoke test, FIRST_CACHE
+# is emptied before every first-contact run.
+
+AGENT_CACHE='' FIRST_CACHE=''
+have_agent() { [[ ${RSH[1]:-} == sh && ${#RSH[@]} -eq 2 ]]; }
+remowt_agent_cmd() { # SERVER [CACHE]: the words before COMMAND
+  echo "${RSH[0]} --cache ${2:-$AGENT_CACHE} -p ${PORT[$1]} -i $CLIENT_KEY" \
+    "-o UserKnownHostsFile=$KNOWN_HOSTS -o StrictHostKeyChecking=yes"
+}
+rhost() { echo "$LOGIN_USER@127.0.0.1"; }
+mux_path() { echo "$T/mux-$1"; }
+mux_start() { # SERVER: an OpenSSH ControlMaster for the rows that share one
+  $(client_env) $(ssh_cmd "$1") -o ControlMaster=yes -o ControlPath="$(mux_path "$1")" \
+    -o ControlPersist=600 -fN </dev/null >/dev/null 2>&1 || die "ControlMaster to $1 failed"
+}
+mux_stop() {
+  $(client_env) $(ssh_cmd "$1") -o ControlPath="$(mux_path "$1")" -O exit \
+    </dev/null >/dev/null 2>&1 || true
+}
+ssh_mux_cmd() { echo "$(ssh_cmd "$1") -o ControlPath=$(mux_path "$1")"; }
+
+# The agent rows of W1: first contact (agent uploaded) and cached contact,
+# each followed by `exec true`.
+w1_agent_rows() {
+  local s=$1 r
+  r=$(remowt_agent_cmd "$s" "$FIRST_CACHE-$s")
+  add W1 "remowt exec, first contact" "$s" exec ops "$r exec $(rhost) -- true" \
+    "rm -rf $FIRST_CACHE-$s" '' "agent uploaded into an empty cache each run"
+  add W1 "remowt exec, agent cached" "$s" exec ops \
+    "$(remowt_agent_cmd "$s") exec $(rhost) -- true" '' '' "agent already in the cache"
+  compare "W1|remowt exec, first contact|$s" "W1|ssh|$s" ssh delta "$T_FIRST"
+  if [[ $s == openssh ]]; then
+    compare "W1|remowt exec, agent cached|$s" "W1|ssh|$s" ssh time "$T_SSH"
+  else
+    compare "W1|remowt exec, agent cached|$s" "W1|dbclient|$s" dbclient time "$T_DB"
+  fi
+}
+
+# W2: N_MUX commands over one connection.
+run_w2() {
+  local s i batch=$SCRATCH/w2.jsonl loop
+  log "W2: $N_MUX x true over one connection, $N_META runs per row"
+  for ((i = 1; i <= N_MUX; i++)); do
+    printf '{"id":%d,"op":"exec","argv":["true"]}\n' "$i"
+  done >"$batch"
+  RUNS=$N_META WARM=1
+  for s in $SERVERS; do
+    mux_start "$s"
+    loop="for ((i = 0; i < $N_MUX; i++)); do $(ssh_mux_cmd "$s") true || exit 1; done"
+    add W2 "ssh ControlMaster" "$s" shell "ops:$N_MUX" "$loop" '' '' "one master, $N_MUX clients"
+    add W2 "remowt batch" "$s" shell "ops:$N_MUX" \
+      "$(remowt_agent_cmd "$s") batch $(rhost) < $batch > /dev/null" '' '' \
+      "$N_MUX exec requests, one connection" '' \
+      "test \$($(remowt_agent_cmd "$s") batch $(rhost) < $batch | grep -c '\"ok\":true') = $N_MUX"
+    compare "W2|remowt batch|$s" "W2|ssh ControlMaster|$s" "ssh ControlMaster" "perop:$N_MUX" "$T_MUX"
+    compare "W2|remowt batch|$s" "W2|ssh ControlMaster|$s" "ssh ControlMaster" time -
+    run_group
+    mux_stop "$s"
+  done
+}
+
+# W3: list a directory of SMALL_FILES entries with sizes.
+run_w3() {
+  local s dir=$SCRATCH/w3 i peers
+  log "W3: list $SMALL_FILES entries, $N_META runs per row"
+  mkdir -p "$dir"
+  for ((i = 0; i < SMALL_FILES; i++)); do printf '%*s' $((i % 97)) '' >"$dir/f$i"; done
+  RUNS=$N_META WARM=1
+  for s in $SERVERS; do
+    mux_start "$s"
+    add W3 "ssh ls -l" "$s" exec ops "$(ssh_cmd "$s") ls -l $dir"
+    add W3 "ssh ls -l (mux)" "$s" exec ops "$(ssh_mux_cmd "$s") ls -l $dir" '' '' "over a ControlMaster"
+    peers="W3|ssh ls -l|$s,W3|ssh ls -l (mux)|$s"
+    if [[ $s == openssh ]]; then
+      printf 'ls -l %s\n' "$dir" >"$SCRATCH/w3.sftp"
+      add W3 "sftp ls -l (mux)" "$s" shell ops \
+        "$(ssh_mux_cmd "$s" | sed 's/^ssh/sftp/; s/ bench-.*//') -q -b $SCRATCH/w3.sftp bench-$s > /dev/null" \
+        '' '' "over a ControlMaster"
+      peers+=",W3|sftp ls -l (mux)|$s"
+    else
+      add W3 "dbclient ls -l" "$s" exec ops "$(db_cmd "$s") ls -l $dir" '' "$(db_home "$s")"
+      peers+=",W3|dbclient ls -l|$s"
+    fi
+    add W3 "remowt ls -l" "$s" exec ops "$(remowt_agent_cmd "$s") ls -l $(rhost):$dir" '' '' \
+      "connection included" '' \
+      "test \$($(remowt_agent_cmd "$s") ls -l $(rhost):$dir | grep -c ' f[0-9]') = $SMALL_FILES"
+    compare "W3|remowt ls -l|$s" "$peers" "best peer" time "$T_LIST"
+    run_group
+    mux_stop "$s"
+  done
+}
+
+# W4: push SMALL_FILES x 4 KiB files in 10 directories.
+run_w4() {
+  local s src=$SCRATCH/w4src d i dst peers tool
+  log "W4: push $SMALL_FILES x 4 KiB in 10 directories, $N_META runs per row"
+  for ((d = 0; d < 10; d++)); do
+    mkdir -p "$src/d$d"
+    for ((i = 0; i < SMALL_FILES / 10; i++)); do
+      head -c 4096 /dev/urandom >"$src/d$d/f$i"
+    done
+  done
+  RUNS=$N_META WARM=1
+  # w4row TOOL SERVER CMD-WITH-@DST@ [HOME]: the tree lands in DST/w4src.
+  w4row() {
+    local id
+    id=$(row_id "$1-$2")
+    dst=$SCRATCH/w4dst-$id
+    add W4 "$1" "$2" shell ops "${3//@DST@/$dst}" "rm -rf $dst && mkdir -p $dst" "${4:-}" '' '' \
+      "diff -r $src $dst/w4src"
+    peers+="${peers:+,}W4|$1|$2"
+  }
+  for s in $SERVERS; do
+    peers=''
+    w4row "tar | ssh tar x" "$s" "tar -C $SCRATCH -cf - w4src | $(ssh_cmd "$s") 'tar -C @DST@ -xf -'"
+    if [[ $s == openssh ]]; then
+      w4row "scp -r" "$s" "$(ssh_cmd "$s" | sed 's/^ssh/scp -q -r/; s/ bench-.*//') $src bench-$s:@DST@/"
+      w4row "sftp put -r" "$s" "echo 'put -r $src @DST@/w4src' | $(ssh_cmd "$s" | sed 's/^ssh/sftp/; s/ bench-.*//') -q -b - bench-$s > /dev/null"
+    else
+      w4row "scp -O -r" "$s" "$(ssh_cmd "$s" | sed 's/^ssh/scp -q -O -r/; s/ bench-.*//') $src bench-$s:@DST@/"
+      w4row "tar | dbclient tar x" "$s" "tar -C $SCRATCH -cf - w4src | $(db_cmd "$s") 'tar -C @DST@ -xf -'" "$(db_home "$s")"
+    fi
+    if command -v rsync >/dev/null; then
+      w4row "rsync -a" "$s" "rsync -a -e '$(ssh_cmd "$s" | sed 's/ bench-.*//')' $src bench-$s:@DST@/"
+    fi
+    tool="remowt push"
+    dst=$SCRATCH/w4dst-$(row_id "$tool-$s")
+    add W4 "$tool" "$s" shell ops "$(remowt_agent_cmd "$s") push $src $(rhost):$dst" \
+      "rm -rf $dst && mkdir -p $dst" '' "connection included" '' "diff -r $src $dst/w4src"
+    compare "W4|$tool|$s" "$peers" "best peer" time "$T_PUSH"
+    run_group
+  done
+}
+
+# --- the slow link -------------------------------------------------------------
+#
+# BENCH_SLOW_LINK=1: W1 and W4 again through bench/slowlink.py, a relay
+# that gives each direction SLOW_DELAY_MS of delay and SLOW_RATE_KBIT of
+# bandwidth (100 ms round trip, 8 Mbit/s by default).  This kernel may
+# have no netem qdisc, which would do the same to a veth pair; the relay
+# is the stand-in, on loopback.  Its servers are "openssh-slow" and
+# "dropbear-slow": the same daemons, reached through the relay.
+
+SLOW_DELAY_MS=${BENCH_SLOW_DELAY_MS:-50}
+SLOW_RATE_KBIT=${BENCH_SLOW_RATE_KBIT:-8000}
+
+start_slow_links() {
+  local s
+  command -v python3 >/dev/null || die "BENCH_SLOW_LINK=1 needs python3"
+  for s in $SERVERS; do
+    PORT[$s-slow]=$(random_port)
+    python3 "$BENCH/slowlink.py" "${PORT[$s-slow]}" "${PORT[$s]}" \
+      "$SLOW_DELAY_MS" "$SLOW_RATE_KBIT" </dev/null >>"$OUT/logs/slowlink-$s.log" 2>&1 &
+    echo "$!" >"$T/slowlink-$s.pid"
+    wait_listen "slowlink-$s" "${PORT[$s-slow]}" slowlink.py ||
+      die "the slow link to $s did not come up"
+  done
+}
+
+run_slow() {
+  local s v src=$SCRATCH/w4src dst peers
+  log "slow link: ${SLOW_DELAY_MS} ms each way, ${SLOW_RATE_KBIT} kbit/s; W1 and W4"
+  RUNS=$N_META WARM=1
+  for s in $SERVERS; do
+    v=$s-slow
+    add W1 ssh "$v" exec ops "$(ssh_cmd "$v") true"
+    [[ $s == dropbear ]] && add W1 dbclient "$v" exec ops "$(db_cmd "$v") true" '' "$(db_home "$v")"
+    add W1 remowt "$v" exec ops "$(remowt_cmd "$v") true"
+    add W1 "remowt exec, agent cached" "$v" exec ops "$(remowt_agent_cmd "$v") exec $(rhost) -- true"
+    compare "W1|remowt|$v" "W1|ssh|$v" ssh time -
+    compare "W1|remowt exec, agent cached|$v" "W1|ssh|$v" ssh time -
+    run_group
+    [[ -d $src ]] || { log "W4 on the slow link needs W4's tree: add W4 to BENCH_ONLY"; continue; }
+    dst=$SCRATCH/w4dst-slow-$s-tar
+    add W4 "tar | ssh tar x" "$v" shell ops \
+      "tar -C $SCRATCH -cf - w4src | $(ssh_cmd "$v") 'tar -C $dst -xf -'" \
+      "rm -rf $dst && mkdir -p $dst" '' '' '' "diff -r $src $dst/w4src"
+    peers="W4|tar | ssh tar x|$v"
+    dst=$SCRATCH/w4dst-slow-$s-remowt
+    add W4 "remowt push" "$v" shell ops "$(remowt_agent_cmd "$v") push $src $(rhost):$dst" \
+      "rm -rf $dst && mkdir -p $dst" '' '' '' "diff -r $src $dst/w4src"
+    compare "W4|remowt push|$v" "$peers" "tar | ssh tar x" time "$T_PUSH_SLOW"
+    run_group
+  done
+}
+
 # --- report ------------------------------------------------------------------
 
-# Ratio cells for one comparison: "RATIO TARGETTEXT VERDICT".
+# Ratio cells for one comparison: "SHOWN TARGETTEXT VERDICT", SHOWN with
+# its unit (0.85x, +32ms, 2.10ms/op).  PKEY may list several rows,
+# comma-separated: the comparison is then with the fastest of them.
 ratio_of() {
-  local key=$1 pkey=$2 kind=$3 target=$4
-  if [[ ${STATUS[$key]:-} != ok || ${STATUS[$pkey]:-} != ok ]]; then
-    echo "NA - n/a"
+  local key=$1 pkeys=$2 kind=$3 target=$4 p best='' bestkey=''
+  local -a list
+  IFS=, read -r -a list <<<"$pkeys"
+  for p in "${list[@]}"; do
+    [[ ${STATUS[$p]:-} == ok ]] || continue
+    if [[ -z $best ]] || awk -v a="${MED[$p]}" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=${MED[$p]} bestkey=$p
+    fi
+  done
+  if [[ ${STATUS[$key]:-} != ok || -z $best ]]; then
+    echo "n/a - n/a"
     return
   fi
-  awk -v a="${MED[$key]}" -v b="${MED[$pkey]}" -v k="$kind" -v t="$target" 'BEGIN {
-      if (k == "time") { r = a / b; op = "<=" } else { r = b / a; op = ">=" }
-      if (t == "-") { printf "%.2f - -\n", r; exit }
-      met = (k == "time") ? (r <= t + 1e-9) : (r >= t - 1e-9)
-      printf "%.2f %s%.2f %s\n", r, op, t, met ? "met" : "MISSED" }'
+  awk -v a="${MED[$key]}" -v b="$best" -v k="$kind" -v t="$target" 'BEGIN {
+      if (k == "time")       { r = a / b; shown = sprintf("%.2fx", r); op = "<="; tt = sprintf("%.2fx", t) }
+      else if (k == "rate")  { r = b / a; shown = sprintf("%.2fx", r); op = ">="; tt = sprintf("%.2fx", t) }
+      else if (k == "delta") { r = (a - b) * 1000; shown = sprintf("%+.0fms", r); op = "<="; tt = sprintf("+%gms", t) }
+      else                   { split(k, q, ":"); r = a * 1000 / q[2]; shown = sprintf("%.2fms/op", r)
+                               op = "<="; tt = sprintf("%gms/op", t) }
+      if (t == "-") { printf "%s - -\n", shown; exit }
+      met = (k == "rate") ? (r >= t - 1e-9) : (r <= t + 1e-9)
+      printf "%s %s%s %s\n", shown, op, tt, met ? "met" : "MISSED" }'
 }
 
 report() {
@@ -743,8 +986,8 @@ report() {
               "server", "median_s", "rate", "cpu_s", "ratio vs peer", "target", "result", "note"
               next }
     { key = $1 "|" $2 "|" $3
-      rc = ($14 == "-") ? "" : ($14 == "NA") ? "n/a vs " $13 : $14 "x " $13
-      tg = ($15 == "-") ? "" : $15 "x"
+      rc = ($14 == "-") ? "" : $14 " vs " $13
+      tg = ($15 == "-") ? "" : $15
       vd = ($16 == "-") ? "" : $16
       if (key == last) {
         printf "%-3s %-30s %-8s %8s %12s %6s  %-36s %-7s %-6s\n", "", "", "", "", "", "", rc, tg, vd
@@ -791,7 +1034,24 @@ if wants W5 || wants W6; then
   head -c "$BYTES" /dev/urandom >"$BIG"
 fi
 
+if have_agent; then
+  AGENT_CACHE=$SCRATCH/agent-cache FIRST_CACHE=$SCRATCH/agent-first
+  for s in $SERVERS; do
+    $(client_env) $(remowt_agent_cmd "$s") exec "$(rhost)" -- true </dev/null ||
+      die "remowt exec -> $s failed"
+  done
+else
+  log "REMOWT_SH is a stand-in: the agent rows (W1 exec, W2, W3, W4) are left out"
+fi
 if wants W1; then run_w1; fi
+if have_agent && wants W2; then run_w2; fi
+if have_agent && wants W3; then run_w3; fi
+if have_agent && wants W4; then run_w4; fi
+if [[ $SLOW_LINK == 1 ]] && have_agent; then
+  start_slow_links
+  write_client_files
+  run_slow
+fi
 if wants W5; then run_bulk W5; fi
 if wants W6; then run_bulk W6; fi
 

@@ -151,6 +151,9 @@ FUZZ_LIBS_fuzz_keys := -lbearssl -lmbedcrypto
 tests/fuzz_keys: $(FUZZ_SRCS_fuzz_keys) sshkey.h bcrypt_pbkdf.h hostkeys.h \
     ed25519.h buf.h
 
+FUZZ_SRCS_fuzz_tar := tar.c
+tests/fuzz_tar: $(FUZZ_SRCS_fuzz_tar) tar.h rpc.h buf.h
+
 tests/fuzz_%: tests/fuzz_%.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS_$(@F)) $(FUZZ_LIBS_$(@F))
 
@@ -182,6 +185,10 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 
 UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys tests/unit_bcrypt_pbkdf
 UNIT_TESTS += tests/unit_ssh_regress tests/unit_kex
+UNIT_TESTS += tests/unit_tar
+
+tests/unit_tar: tests/unit_tar.c tar.c tar.h rpc.h buf.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_tar.c tar.c
 
 tests/unit_kex: tests/unit_kex.c kex.c buf.c kex.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_kex.c kex.c buf.c $(LIBS)

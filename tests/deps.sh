@@ -14,10 +14,14 @@ PKGS=(
 	libclang-rt-14-dev valgrind
 	# the SSH servers the tests talk to, and ssh-keygen
 	openssh-server openssh-client dropbear-bin
+	# the routers of other CPUs (tests/routers.sh); `make cross` builds
+	# the agents and busybox they run
+	qemu-user-static
 	# scripted peers, test vectors
 	python3 python3-cryptography-vectors openssl
 	# test rig: ss, unshare/setpriv/setsid, timeout, ps; benchmarks
 	iproute2 util-linux coreutils procps tmux socat hyperfine
+	busybox # a second tar implementation, for unit_tar
 )
 
 # one dpkg-query for all: "NAME install ok installed" per present package

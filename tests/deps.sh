@@ -25,7 +25,9 @@ PKGS=(
 )
 
 # one dpkg-query for all: "NAME install ok installed" per present package
-present=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null |
+# (dpkg-query exits 1 when any package is unknown: that is the normal
+# case on a new machine, not an error)
+present=" $({ dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null || true; } |
 	sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${PKGS[@]}"; do

@@ -887,6 +887,9 @@ int ssh_opts_load_config(struct ssh_opts *o)
 	if (o->config_loaded)
 		return 0;
 	o->config_loaded = 1;
+	/* As in ssh: -F none reads no configuration file at all. */
+	if (strcmp(o->config_file, "none") == 0)
+		return 0;
 	if (o->config_file[0] != '\0') {
 		ssh_expand_tokens(o, o->config_file, user, sizeof user);
 		return config_read(o, user, 1, 0);

@@ -410,6 +410,17 @@ exp_err_lines 1
 exp_err_match "no-such-file" "the file"
 tend
 
+tcase "-F none reads no file: ~/.ssh/config is left unread"
+mkdir -p "$T/none-home/.ssh"
+printf 'Host *\n\tUser %s\n' "$RIG_USER" >"$T/none-home/.ssh/config"
+HOME=$T/none-home crun "$T/none-home/.ssh/config" 127.0.0.1 'id -un' -p "$P" -i "$KEYF"
+exp_rc 0
+exp_out_str "$RIG_USER"$'\n'
+HOME=$T/none-home crun none 127.0.0.1 'id -un' -p "$P" -i "$KEYF"
+exp_rc 0
+exp_out_str "$(id -un)"$'\n'
+tend
+
 # ---- algorithm lists: +, -, ^ ------------------------------------------------------------------
 
 # algo NAME 'CONFIG LINES' DEST-PORT [options...]: log in through a

@@ -73,10 +73,11 @@ cross: cross-toolchains
 	@cross/check-agents.sh --sizes $(CROSS_ARCHES)
 cross-check: cross
 	@cross/check-agents.sh $(CROSS_ARCHES)
-# Six throwaway busybox routers behind dropbear (cross/router.sh): each
-# must show its CPU and run only its own agent.
+# Throwaway busybox routers of the six CPUs (cross/router.sh), remowt
+# end to end against each: tests/t_routers.sh.
 cross-routers: cross
-	@cross/test-routers.sh $(CROSS_ARCHES)
+	@$(MAKE) --no-print-directory all tests/unit_rpc_local
+	@REQUIRE_ROUTERS=1 tests/run.sh t_routers
 cross-toolchains:
 	@cross/toolchains.sh $(CROSS_ARCHES)
 $(CROSS_AGENTS): build/agents/agent-%: $(AGENT_SRCS) rpc.h buf.h \

@@ -1,11 +1,15 @@
 #!/bin/bash
-# tests/demo.sh - see remowt work in a minute: installs what is needed,
-# builds, starts a throwaway OpenSSH server on 127.0.0.1 with its own
-# keys in a temp dir, and runs a few commands through `remowt sh` with
-# host key checking on.  The server is stopped and the temp dir removed
-# at the end, even on failure or Ctrl-C.  Nothing is changed in /etc/ssh,
-# ~/.ssh or the machine's own sshd.  Run as root (it installs packages
-# and runs the server in a private namespace).
+# tests/demo.sh - see remowt do its job on a throwaway little-endian MIPS
+# "router": installs what is needed, builds remowt with the mipsel agent,
+# starts a busybox root filesystem of that CPU behind a real dropbear on
+# 127.0.0.1 (cross/router.sh; its programs run under qemu-user as a
+# 24Kc, a MIPS core without an FPU), then detects the CPU, deploys the
+# agent, copies a small tree, runs a program with awkward arguments,
+# compares sums, copies a file back and shows a changed host key being
+# refused.  The router is stopped and the temp dir removed at the end,
+# even on failure or Ctrl-C.  Nothing is changed in /etc/ssh, ~/.ssh or
+# the machine's own sshd or binfmt_misc.  Run as root (it installs
+# packages and starts the router in private namespaces).
 set -eu -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/.."
@@ -19,39 +23,43 @@ step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 say() { printf '    %s\n' "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
-	echo "demo: please run as root (it installs packages and starts a test server)" >&2
+	echo "demo: please run as root (it installs packages and starts a test router)" >&2
 	exit 1
 fi
 
 step "Installing build and test dependencies (tests/deps.sh)"
 tests/deps.sh | sed 's/^/    /'
 
-step "Building remowt (make)"
+step "Building the mipsel agent with a cross musl (cross/toolchains.sh mipsel)"
+cross/toolchains.sh mipsel 2>&1 | sed 's/^/    /'
+make -s build/agents/agent-mipsel 2>&1 | sed 's/^/    /'
+
+step "Building remowt (make), which embeds the agents built"
 make -s 2>&1 | sed 's/^/    /'
 say "built $(./remowt version 2>/dev/null | head -1 || echo ./remowt)"
 
-# The test rig: temp dir, trap, keys, a server in its own namespace.
+# The test rig's temp dir and traps; the router is ours to stop.
 TMO=30
 . tests/lib.sh
-. tests/servers.sh
 REMOWT=$PWD/remowt
+ROUTER=$T/router
+stop_router() { cross/router.sh stop "$ROUTER" >/dev/null 2>&1 || true; }
+trap 'stop_router; _on_exit' EXIT
 
-step "Starting a throwaway OpenSSH server on 127.0.0.1"
-rig_init
-start_sshd demo-sshd VERBOSE || exit 1
-kh_add "$SRV_PORT" "$SRV_HOSTKEYS"
+step "Starting a mipsel router on 127.0.0.1 behind dropbear (cross/router.sh)"
+PORT=$(free_port)
+cross/router.sh start mipsel "$ROUTER" "$PORT" 2>&1 | sed 's/^/    /'
 CFG=$T/demo.conf
 cat >"$CFG" <<EOF
-Host demo
+Host router
 	HostName 127.0.0.1
-	Port $SRV_PORT
+	Port $PORT
 	User root
-	IdentityFile $T/id_ed25519
-	UserKnownHostsFile $T/known_hosts
+	IdentityFile $ROUTER/id_ed25519
+	UserKnownHostsFile $ROUTER/known_hosts
 	StrictHostKeyChecking yes
 EOF
-say "sshd $(sshd -V 2>&1 | head -1 | cut -d, -f1 || true) listening on 127.0.0.1:$SRV_PORT"
-say "its host keys, a client key and a known_hosts file are in $T"
+say "its root filesystem, host keys, a client key and known_hosts are in $ROUTER"
 say "remowt reads this ssh_config (-F), host key checking on:"
 sed 's/^/        /' "$CFG"
 
@@ -71,53 +79,59 @@ show() {
 	done
 	shown=${shown//"$CFG"/demo.conf}
 	printf '\n%s$%s%s\n' "$B" "$shown" "$N"
-	timeout 30 "$@" 2>&1 | sed 's/^/  /' || rc=$?
+	timeout 60 "$@" 2>&1 | sed 's/^/  /' || rc=$?
 	return $rc
 }
 
-step "Running commands through remowt sh"
 cd "$T"
 ln -s "$REMOWT" remowt
 
-show ./remowt sh -F "$CFG" demo 'uname -a'
-show ./remowt sh -F "$CFG" demo 'id; echo "home: $HOME, shell: $0"'
+step "What the router says of itself: uname -m cannot tell mips from mipsel"
+show ./remowt sh -F "$CFG" router 'uname -m; cat /etc/remowt-router; busybox | head -n 1'
 
-rc=0
-show ./remowt sh -F "$CFG" demo 'echo "exiting with 3"; exit 3' || rc=$?
-say "${D}remowt exited with $rc: the remote exit status is passed on$N"
+step "The agent: the CPU detected, uploaded once into /tmp (RAM), then cached"
+show ./remowt -F "$CFG" info router
+show ./remowt -F "$CFG" info router
 
-printf '\n%s$ printf '"'"'hello through stdin\\n'"'"' | ./remowt sh -F demo.conf demo '"'"'tr a-z A-Z'"'"'%s\n' "$B" "$N"
-printf 'hello through stdin\n' | timeout 30 ./remowt sh -F "$CFG" demo 'tr a-z A-Z' | sed 's/^/  /'
+step "A small tree onto the router"
+mkdir -p tree/etc/config tree/www
+printf 'config system\n\toption hostname demo\n' >tree/etc/config/system
+printf '<h1>it works</h1>\n' >tree/www/index.html
+head -c 200000 /dev/urandom >tree/firmware.bin
+show ./remowt -F "$CFG" mkdir -p router:/tmp/demo/etc/config router:/tmp/demo/www
+for f in etc/config/system www/index.html firmware.bin; do
+	show ./remowt -F "$CFG" put "tree/$f" "router:/tmp/demo/$f"
+done
+show ./remowt -F "$CFG" ls -l router:/tmp/demo router:/tmp/demo/etc/config
 
-rc=0
-show ./remowt sh -F "$CFG" demo 'kill -TERM $$' || rc=$?
-say "${D}remowt exited with $rc (128 + SIGTERM's 15): death by a signal is reported$N"
+step "A program with arguments holding spaces and quotes: argv straight to execve"
+show ./remowt -F "$CFG" exec router -- printf '[%s]\n' "two words" "it's \"quoted\"" '$NOT_EXPANDED'
 
-step "The agent: deployed once into a cache on the host, then driven by RPC"
-mkdir -p tree/sub && echo "a small tree" >tree/sub/readme.txt
-head -c 100000 /dev/urandom >tree/blob.bin
-show ./remowt -F "$CFG" --cache "$T/agent-cache" info demo
-show ./remowt -F "$CFG" --cache "$T/agent-cache" info demo
-show ./remowt -F "$CFG" --cache "$T/agent-cache" mkdir -p "demo:$T/remote/sub"
-show ./remowt -F "$CFG" --cache "$T/agent-cache" put tree/blob.bin "demo:$T/remote/blob.bin"
-show ./remowt -F "$CFG" --cache "$T/agent-cache" put tree/sub/readme.txt "demo:$T/remote/sub/readme.txt"
-show ./remowt -F "$CFG" --cache "$T/agent-cache" exec demo -- printf '[%s]\n' "two words" "it's \"quoted\"" '$NOT_EXPANDED'
-show ./remowt -F "$CFG" --cache "$T/agent-cache" sum "demo:$T/remote/blob.bin"
-say "${D}local:  $(sha256sum tree/blob.bin)$N"
-show ./remowt -F "$CFG" --cache "$T/agent-cache" get "demo:$T/remote/sub/readme.txt" readme.back
-show ./remowt -F "$CFG" --cache "$T/agent-cache" ls -l "demo:$T/remote"
+step "Sums on the router, beside the local ones"
+show ./remowt -F "$CFG" sum router:/tmp/demo/firmware.bin router:/tmp/demo/www/index.html
+say "${D}local:  $(sha256sum tree/firmware.bin)$N"
 
-step "Host key checking: the same server against a known_hosts with another key"
+step "A file back from the router"
+show ./remowt -F "$CFG" get router:/tmp/demo/etc/config/system system.back
+if cmp -s tree/etc/config/system system.back; then
+	say "${G}system.back is the file that was sent$N"
+else
+	say "${R}system.back differs from the file sent$N"
+	exit 1
+fi
+
+step "Host key checking: the same router against a known_hosts with another key"
 ssh-keygen -q -t ed25519 -N '' -C '' -f "$T/other_key"
-echo "[127.0.0.1]:$SRV_PORT $(cut -d' ' -f1,2 "$T/other_key.pub")" >"$T/known_hosts.wrong"
+echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$T/other_key.pub")" >"$T/known_hosts.wrong"
 rc=0
-show ./remowt sh -F "$CFG" -o "UserKnownHostsFile=$T/known_hosts.wrong" demo 'echo never runs' || rc=$?
+show ./remowt sh -F "$CFG" -o "UserKnownHostsFile=$T/known_hosts.wrong" router 'echo never runs' || rc=$?
 if [ $rc = 255 ]; then
 	say "${G}refused (exit 255): nothing was sent to a server whose key changed$N"
 else
 	say "${R}unexpected: exit $rc$N"
+	exit 1
 fi
 
 cd - >/dev/null
 step "Done"
-say "stopping the server and removing $T"
+say "stopping the router and removing $T"

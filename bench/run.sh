@@ -62,6 +62,8 @@ environment (defaults in brackets, quick-mode defaults after the slash):
   BENCH_TARGET_LIST [1.00]     W3: remowt time / best peer's at most this
   BENCH_TARGET_PUSH [0.80]     W4: remowt time / best peer's at most this
   BENCH_TARGET_PUSH_SLOW [1.00] W4 on the slow link: remowt / tar pipe
+  BENCH_TARGET_UPLOAD_SLOW [1.00] W1 on the slow link: first contact / ssh
+                         'cat >' of a file the agent's size
   BENCH_PROFILE=1        also run each remowt bulk row once under perf stat
                          and strace -c (OUTDIR/profile/)
   BENCH_STRICT=1         exit 3 when a target is missed (default: exit 0)
@@ -109,6 +111,7 @@ T_MUX=${BENCH_TARGET_MUX_MS:-3}
 T_LIST=${BENCH_TARGET_LIST:-1.00}
 T_PUSH=${BENCH_TARGET_PUSH:-0.80}
 T_PUSH_SLOW=${BENCH_TARGET_PUSH_SLOW:-1.00}
+T_UPLOAD_SLOW=${BENCH_TARGET_UPLOAD_SLOW:-1.00}
 PROFILE=${BENCH_PROFILE:-0}
 STRICT=${BENCH_STRICT:-0}
 
@@ -118,7 +121,7 @@ done
 for v in WARMUP WARMUP_BULK; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v must be a non-negative integer, not '${!v}'"
 done
-for v in T_SSH T_DB T_BULK T_FIRST T_MUX T_LIST T_PUSH T_PUSH_SLOW; do
+for v in T_SSH T_DB T_BULK T_FIRST T_MUX T_LIST T_PUSH T_PUSH_SLOW T_UPLOAD_SLOW; do
   [[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "targets must be numbers, not '${!v}'"
 done
 for w in $ONLY; do
@@ -730,6 +733,10 @@ run_bulk() {
 # is emptied before every first-contact run.
 
 AGENT_CACHE='' FIRST_CACHE=''
+# What remowt uploads to this machine: the cross-built x86_64 agent when
+# make cross made one, else the host's own.
+AGENT_FILE=$REPO/build/agents/agent-x86_64
+[[ -f $AGENT_FILE ]] || AGENT_FILE=$REPO/build/agent
 have_agent() { [[ ${RSH[1]:-} == sh && ${#RSH[@]} -eq 2 ]]; }
 remowt_agent_cmd() { # SERVER [CACHE]: the words before COMMAND
   echo "${RSH[0]} --cache ${2:-$AGENT_CACHE} -p ${PORT[$1]} -i $CLIENT_KEY" \
@@ -897,6 +904,17 @@ run_slow() {
     add W1 "remowt exec, agent cached" "$v" exec ops "$(remowt_agent_cmd "$v") exec $(rhost) -- true"
     compare "W1|remowt|$v" "W1|ssh|$v" ssh time -
     compare "W1|remowt exec, agent cached|$v" "W1|ssh|$v" ssh time -
+    # Deploying over the slow link: the agent's upload (with the stager's
+    # checks and the agent's start) beside `cat >` of as many bytes.
+    if [[ -f $AGENT_FILE ]]; then
+      add W1 "ssh cat > FILE, agent's size" "$v" shell ops \
+        "$(ssh_cmd "$v") 'cat > $SCRATCH/agent-copy' < $AGENT_FILE"
+      add W1 "remowt exec, first contact" "$v" exec ops \
+        "$(remowt_agent_cmd "$v" "$FIRST_CACHE-$v") exec $(rhost) -- true" \
+        "rm -rf $FIRST_CACHE-$v" '' "agent uploaded into an empty cache each run"
+      compare "W1|remowt exec, first contact|$v" "W1|ssh cat > FILE, agent's size|$v" \
+        "ssh cat >" time "$T_UPLOAD_SLOW"
+    fi
     run_group
     [[ -d $src ]] || { log "W4 on the slow link needs W4's tree: add W4 to BENCH_ONLY"; continue; }
     dst=$SCRATCH/w4dst-slow-$s-tar

@@ -388,20 +388,28 @@ static int read_stage_line(struct ssh_link *l, char *line, size_t linesz)
 	}
 }
 
+/* The host's words for the terminal: its control bytes escaped. */
+static const char *shown(const char *text, char *out, size_t outsz)
+{
+	ssh_sanitize(out, outsz, (const uint8_t *)text, strlen(text));
+	return out;
+}
+
 /* "REMOWT1 ok|upload ARCH ENDIAN DIR": 1 ok, 2 upload, -1 otherwise. */
 static int parse_stage_line(struct ssh_link *l, const char *line,
     struct deploy_info *info)
 {
-	char verb[16];
+	char verb[16], esc[STAGE_LINE_MAX];
 	int off = 0;
 
 	if (sscanf(line, "REMOWT1 %15s %n", verb, &off) != 1 || off == 0) {
 		fprintf(stderr, "remowt: %s: unexpected answer from the host's "
-		    "shell: %.200s\n", l->host, line);
+		    "shell: %.200s\n", l->host, shown(line, esc, sizeof esc));
 		return -1;
 	}
 	if (strcmp(verb, "error") == 0) {
-		fprintf(stderr, "remowt: %s: %s\n", l->host, line + off);
+		fprintf(stderr, "remowt: %s: %s\n", l->host,
+		    shown(line + off, esc, sizeof esc));
 		return -1;
 	}
 	if (sscanf(line + off, "%79s %7s %1023[^\n]", info->arch,
@@ -415,7 +423,7 @@ static int parse_stage_line(struct ssh_link *l, const char *line,
 	if (strcmp(verb, "upload") == 0)
 		return 2;
 	fprintf(stderr, "remowt: %s: unexpected stager answer %s\n", l->host,
-	    verb);
+	    shown(verb, esc, sizeof esc));
 	return -1;
 }
 
@@ -465,7 +473,7 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 		return -1;
 	if ((img = image_for(info->arch)) == NULL) {
 		fprintf(stderr, "remowt: %s: no agent for %s\n", l->host,
-		    info->arch);
+		    shown(info->arch, line, sizeof line));
 		return -1;
 	}
 	snprintf(info->hash, sizeof info->hash, "%s", agent_image_hash(img));

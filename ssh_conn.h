@@ -16,6 +16,7 @@
 #include "sshagent.h"
 #include "sshconfig.h"
 #include "sshkey.h"
+#include "ssh_min.h"
 
 /* Message numbers (RFC 4250 4.1, 4256, 8308). */
 #define SSH_MSG_DISCONNECT 1
@@ -156,7 +157,6 @@ int ssh_in_kex(struct ssh_conn *c);
 int ssh_wait(struct ssh_conn *c, const int *flag);
 int ssh_flush(struct ssh_conn *c);
 void ssh_debug(struct ssh_conn *c, const char *msg);
-void ssh_sanitize(char *out, size_t outsz, const uint8_t *in, size_t n);
 
 /* userauth.c */
 int ssh_userauth(struct ssh_conn *c);

@@ -48,6 +48,9 @@ void ssh_chan_consume(struct ssh_conn *c, int ch, int ext, size_t n);
 size_t ssh_chan_writable(struct ssh_conn *c, int ch);
 size_t ssh_chan_write(struct ssh_conn *c, int ch, const uint8_t *p, size_t n);
 void ssh_chan_send_eof(struct ssh_conn *c, int ch);
+/* Text from the host, for the terminal: control bytes become \xNN
+ * (newlines and tabs are kept); out is always NUL-terminated. */
+void ssh_sanitize(char *out, size_t outsz, const uint8_t *in, size_t n);
 /* 1 once the server sent EOF or closed the channel. */
 int ssh_chan_eof_received(struct ssh_conn *c, int ch);
 /* 1 once the server closed the channel and all its data was read. */

@@ -145,3 +145,18 @@ R "$OS_PORT" --json info root@127.0.0.1
 exp_rc 0
 exp_eq "cache" "/tmp/remowt-$(id -u)" "$(json_get cache)"
 tend
+
+# A host whose shell answers the stager with terminal control sequences:
+# they reach the user's terminal escaped, never as they came.
+if start_dropbear hostile-stager -c \
+	"printf 'REMOWT1 error \\033]0;owned\\007\\033[2J\\033[31mred\\n'"; then
+	kh_add "$SRV_PORT" "$SRV_HOSTKEYS"
+	tcase "a stager answer's control bytes are escaped on the terminal"
+	R "$SRV_PORT" info root@127.0.0.1
+	exp_rc 255
+	exp_err_match 'x1b\]0;owned'
+	if grep -q "$(printf '\033')" "$T/err"; then
+		fail "an escape byte reached stderr"
+	fi
+	tend
+fi

@@ -16,8 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdio.h>		/* rename() only: no stdio stream, no printf */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +33,12 @@
 #define OBUF_SIZE	(3 * FRAME_SPACE)
 /* Output room needed before a request is taken: one full frame. */
 #define OUT_RESERVE	(FRAME_SPACE + 512)
+/*
+ * Fixed pools: the agent never allocates.  MAX_TASKS requests with state
+ * (each with room for a getdents buffer, a hash or a path: about 4 KiB)
+ * and MAX_PROCS processes (each with its STDIN_WINDOW buffer).  A request
+ * that finds its pool empty gets EAGAIN, as PROTOCOL.md says.
+ */
 #define MAX_TASKS	64
 #define MAX_PROCS	32
 #define MAX_ARGS	4096
@@ -302,11 +307,11 @@ struct dirrd {
 };
 
 struct proc {
+	int used;			/* taken by an EXEC task */
 	pid_t pid;
 	int in_fd;
 	int out_fd[RPC_NCHAN];		/* [RPC_CHAN_OUT], [RPC_CHAN_ERR] */
 	uint32_t credit[RPC_NCHAN];
-	uint8_t *in_buf;		/* stdin bytes the pipe did not take */
 	size_t in_len;
 	uint32_t in_owed;		/* stdin credit not yet returned */
 	int in_eof;
@@ -314,6 +319,8 @@ struct proc {
 	int status;
 	int timed_out;
 	int64_t deadline;		/* monotonic ms, 0: none */
+	/* Last, so that proc_new() need not clear it. */
+	uint8_t in_buf[STDIN_WINDOW];	/* stdin bytes the pipe did not take */
 };
 
 struct task {
@@ -325,15 +332,18 @@ struct task {
 	uint64_t left;			/* READ: bytes still wanted */
 	uint64_t done;			/* bytes moved so far */
 	uint32_t owed;			/* WRITE: credit not yet returned */
-	char *path;			/* WRITE: the final name */
-	char *tmp;			/* WRITE: the temporary, until renamed */
-	struct sha256 *sha;
-	struct dirrd *dir;
-	struct proc *proc;
+	unsigned tmp_serial;		/* WRITE: temporary number, 0: none */
+	struct proc *proc;		/* EXEC */
+	/* Last, so that task_new() need not clear it: each kind sets it up. */
+	union {
+		struct sha256 sha;		/* SUM */
+		struct dirrd dir;		/* LIST */
+		char path[RPC_MAX_PATH + 1];	/* WRITE: the final name */
+	} u;
 };
 
 static struct task tasks[MAX_TASKS];
-static int nprocs;
+static struct proc procs[MAX_PROCS];
 static struct buf ob;
 static uint8_t obuf_mem[OBUF_SIZE];
 static uint8_t ibuf_mem[IBUF_SIZE];
@@ -342,6 +352,7 @@ static uint8_t scratch[SCRATCH_SIZE];
 static char *xptr[2 * MAX_ARGS + 8];
 static char pathbuf[RPC_MAX_PATH + 1], pathbuf2[RPC_MAX_PATH + 1];
 static char linkbuf[RPC_MAX_PATH + 1];
+static char tmpbuf[RPC_MAX_PATH + 1];
 static int hello_done;
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t stop_signal;
@@ -365,6 +376,91 @@ static int set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
 	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Text without stdio, which would bring in printf and, through it,
+ * floating point.  Every helper is told the size of what it fills.
+ */
+
+/* Append s[0..n) to out[0..*len) if it fits with a NUL after it. */
+static int str_append(char *out, size_t size, size_t *len, const char *s,
+    size_t n)
+{
+	if (n >= size - *len)
+		return -1;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+	return 0;
+}
+
+/* v in base 10 or 16, NUL-terminated: its length, 0 if out is short. */
+static size_t fmt_u32(char *out, size_t size, uint32_t v, uint32_t base)
+{
+	static const char digits[] = "0123456789abcdef";
+	char rev[10];			/* 4294967295 */
+	size_t n = 0, i;
+
+	do {
+		rev[n++] = digits[v % base];
+		v /= base;
+	} while (v > 0);
+	if (n >= size)
+		return 0;
+	for (i = 0; i < n; i++)
+		out[i] = rev[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
+/* n bytes as 2n lowercase hex digits and a NUL: out holds 2n + 1. */
+static void fmt_hex_bytes(char *out, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
+/* The NULL-ended parts and a newline in one write(2), cut to fit. */
+static void write_line(int fd, const char *const *parts)
+{
+	char line[256];
+	size_t len = 0, n, room;
+
+	for (; *parts != NULL; parts++) {
+		n = strlen(*parts);
+		room = sizeof line - 1 - len;
+		memcpy(line + len, *parts, n < room ? n : room);
+		len += n < room ? n : room;
+	}
+	line[len++] = '\n';
+	(void)write_all(fd, (const uint8_t *)line, len);
 }
 
 /* Output: everything goes through ob, flushed to stdout by the loop. */
@@ -505,8 +601,9 @@ static void fatal(const char *msg)
 		if (write(STDOUT_FILENO, buf_ptr(&ob), buf_avail(&ob)) < 0)
 			(void)0;
 	}
-	fprintf(stderr, "remowt-agent: %s\n", msg);
-	exit(2);
+	write_line(STDERR_FILENO, (const char *const[]){ "remowt-agent: ",
+	    msg, NULL });
+	_exit(2);
 }
 
 /* Paths arrive as byte strings; the kernel wants them NUL-terminated. */
@@ -541,7 +638,7 @@ static struct task *task_new(enum task_kind kind, uint32_t id)
 	for (i = 0; i < MAX_TASKS; i++) {
 		t = &tasks[i];
 		if (t->kind == T_FREE) {
-			memset(t, 0, sizeof *t);
+			memset(t, 0, offsetof(struct task, u));
 			t->kind = kind;
 			t->id = id;
 			t->fd = -1;
@@ -559,6 +656,25 @@ static void close_fd(int *fd)
 	}
 }
 
+static struct proc *proc_new(void)
+{
+	struct proc *p;
+	int i, c;
+
+	for (i = 0; i < MAX_PROCS; i++) {
+		p = &procs[i];
+		if (!p->used) {
+			memset(p, 0, offsetof(struct proc, in_buf));
+			p->used = 1;
+			p->in_fd = -1;
+			for (c = 0; c < RPC_NCHAN; c++)
+				p->out_fd[c] = -1;
+			return p;
+		}
+	}
+	return NULL;
+}
+
 static void proc_free(struct proc *p)
 {
 	int i;
@@ -566,23 +682,58 @@ static void proc_free(struct proc *p)
 	close_fd(&p->in_fd);
 	for (i = 0; i < RPC_NCHAN; i++)
 		close_fd(&p->out_fd[i]);
-	free(p->in_buf);
-	free(p);
-	nprocs--;
+	p->used = 0;
+}
+
+/*
+ * A WRITE's temporary, ".BASE.rwPID-N" beside the target (BASE cut to
+ * 200 bytes, short enough for NAME_MAX).  Only its number is kept: the
+ * name is made again from the target whenever it is needed.
+ */
+static int make_tmp_name(const char *path, unsigned serial, char *out,
+    size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash != NULL ? (size_t)(slash - path + 1) : 0;
+	size_t blen = strlen(path + dirlen), len = 0;
+	char pid[12], num[12];
+
+	if (blen > 200)
+		blen = 200;
+	if (str_append(out, size, &len, path, dirlen) != 0 ||
+	    str_append(out, size, &len, ".", 1) != 0 ||
+	    str_append(out, size, &len, path + dirlen, blen) != 0 ||
+	    str_append(out, size, &len, ".rw", 3) != 0 ||
+	    str_append(out, size, &len, pid,
+	    fmt_u32(pid, sizeof pid, (uint32_t)getpid(), 16)) != 0 ||
+	    str_append(out, size, &len, "-", 1) != 0 ||
+	    str_append(out, size, &len, num,
+	    fmt_u32(num, sizeof num, serial, 10)) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* The task's temporary in tmpbuf, or NULL if the name does not fit. */
+static const char *tmp_name_of(const struct task *t)
+{
+	if (make_tmp_name(t->u.path, t->tmp_serial, tmpbuf,
+	    sizeof tmpbuf) != 0)
+		return NULL;
+	return tmpbuf;
 }
 
 static void task_free(struct task *t)
 {
+	const char *tmp;
+
 	close_fd(&t->fd);
-	if (t->tmp != NULL)
-		unlink(t->tmp);
-	free(t->tmp);
-	free(t->path);
-	free(t->sha);
-	free(t->dir);
+	if (t->tmp_serial != 0 && (tmp = tmp_name_of(t)) != NULL)
+		unlink(tmp);
 	if (t->proc != NULL)
 		proc_free(t->proc);
-	memset(t, 0, sizeof *t);
+	memset(t, 0, offsetof(struct task, u));
 	t->kind = T_FREE;
 	t->fd = -1;
 }
@@ -640,7 +791,7 @@ static void do_hello(const struct req *r)
 	char hex[65];
 	ssize_t n;
 	size_t st;
-	int fd, i;
+	int fd;
 
 	if (r->vmin > RPC_VERSION || r->vmax < RPC_VERSION) {
 		reply_err(r->id, EPROTO, "protocol version 1 only", NULL);
@@ -655,8 +806,7 @@ static void do_hello(const struct req *r)
 		close(fd);
 		if (n == 0) {
 			sha256_final(&c, md);
-			for (i = 0; i < 32; i++)
-				snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			fmt_hex_bytes(hex, md, sizeof md);
 		}
 	}
 	if (uname(&u) != 0)
@@ -841,7 +991,7 @@ static int rm_contents(int fd, int depth)
 	struct stat s;
 	long n = 0, i;
 	int found, isdir, e;
-	size_t save;
+	size_t save, len;
 
 	for (;;) {
 		if (lseek(fd, 0, SEEK_SET) < 0)
@@ -861,7 +1011,12 @@ static int rm_contents(int fd, int depth)
 					isdir = S_ISDIR(s.st_mode);
 				}
 				if (isdir) {
-					snprintf(sub, sizeof sub, "%s", d->name);
+					len = strlen(d->name);
+					if (len >= sizeof sub) {
+						errno = ENAMETOOLONG;
+						return -1;
+					}
+					memcpy(sub, d->name, len + 1);
 					found = 1;
 				} else if (unlinkat(fd, d->name, 0) != 0) {
 					e = errno;
@@ -1093,11 +1248,7 @@ static void start_sum(const struct req *r)
 		task_fail(t, EISDIR, "read", NULL);
 		return;
 	}
-	if ((t->sha = malloc(sizeof *t->sha)) == NULL) {
-		task_fail(t, ENOMEM, "sum", NULL);
-		return;
-	}
-	sha256_init(t->sha);
+	sha256_init(&t->u.sha);
 }
 
 static void step_sum(struct task *t)
@@ -1114,11 +1265,11 @@ static void step_sum(struct task *t)
 		return;
 	}
 	if (n > 0) {
-		sha256_update(t->sha, scratch, (size_t)n);
+		sha256_update(&t->u.sha, scratch, (size_t)n);
 		t->done += (uint64_t)n;
 		return;
 	}
-	sha256_final(t->sha, md);
+	sha256_final(&t->u.sha, md);
 	emit_begin(RPC_R_SUM, t->id, &st);
 	buf_put_u64(&ob, t->done);
 	buf_put_bytes(&ob, md, sizeof md);
@@ -1141,17 +1292,13 @@ static void start_list(const struct req *r)
 		task_fail(t, errno, "opendir", NULL);
 		return;
 	}
-	if ((t->dir = malloc(sizeof *t->dir)) == NULL) {
-		task_fail(t, ENOMEM, "opendir", NULL);
-		return;
-	}
-	t->dir->pos = t->dir->len = 0;
+	t->u.dir.pos = t->u.dir.len = 0;
 }
 
 /* The next entry of a directory, or NULL at its end or on error. */
 static struct dent64 *dir_next(struct task *t, int *err)
 {
-	struct dirrd *d = t->dir;
+	struct dirrd *d = &t->u.dir;
 	struct dent64 *e;
 	long n;
 
@@ -1226,24 +1373,14 @@ static void step_list(struct task *t)
 
 /* Writing files: a temporary beside the target, renamed at the end. */
 
-static char *join_tmp_name(const char *path)
+/* Numbers for temporaries, never 0: that means "none". */
+static unsigned next_tmp_serial(void)
 {
 	static unsigned counter;
-	const char *slash = strrchr(path, '/');
-	size_t dirlen = slash != NULL ? (size_t)(slash - path + 1) : 0;
-	const char *base = path + dirlen;
-	size_t blen = strlen(base), len;
-	char *tmp;
 
-	/* ".BASE.rwXXXXXXXX-N": short enough for NAME_MAX. */
-	if (blen > 200)
-		blen = 200;
-	len = dirlen + 1 + blen + 32;
-	if ((tmp = malloc(len)) == NULL)
-		return NULL;
-	snprintf(tmp, len, "%.*s.%.*s.rw%lx-%u", (int)dirlen, path, (int)blen,
-	    base, (unsigned long)getpid(), ++counter);
-	return tmp;
+	if (++counter == 0)
+		++counter;
+	return counter;
 }
 
 /* Follow symbolic links so that writing one replaces its target. */
@@ -1279,6 +1416,7 @@ static int open_write_target(struct task *t, const struct req *r)
 {
 	struct stat s;
 	mode_t mode;
+	unsigned serial;
 	int exists;
 
 	if (r->flags & RPC_WRITE_APPEND) {
@@ -1309,18 +1447,16 @@ static int open_write_target(struct task *t, const struct req *r)
 		mode = s.st_mode & 07777;
 	else
 		mode = 0666 & ~orig_umask;
-	if ((t->path = strdup(pathbuf)) == NULL ||
-	    (t->tmp = join_tmp_name(pathbuf)) == NULL) {
-		errno = ENOMEM;
+	/* pathbuf and u.path have the same size. */
+	memcpy(t->u.path, pathbuf, strlen(pathbuf) + 1);
+	serial = next_tmp_serial();
+	if (make_tmp_name(t->u.path, serial, tmpbuf, sizeof tmpbuf) != 0)
 		return -1;
-	}
-	t->fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY |
+	t->fd = open(tmpbuf, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY |
 	    O_CLOEXEC, 0600);
-	if (t->fd < 0) {
-		free(t->tmp);
-		t->tmp = NULL;
+	if (t->fd < 0)
 		return -1;
-	}
+	t->tmp_serial = serial;
 	if (exists && geteuid() == 0)
 		(void)fchown(t->fd, s.st_uid, s.st_gid);
 	return fchmod(t->fd, mode);
@@ -1344,26 +1480,6 @@ static void start_write(const struct req *r)
 	buf_put_u64(&ob, 0);
 	buf_put_u32(&ob, WRITE_WINDOW);
 	emit_end(st);
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		if (w == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static void write_data(struct task *t, const struct bytes *d)
@@ -1390,8 +1506,9 @@ static void fsync_parent(const char *path)
 	else if (slash == path)
 		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	else {
-		snprintf(linkbuf, sizeof linkbuf, "%.*s",
-		    (int)(slash - path), path);
+		/* path fits in RPC_MAX_PATH + 1 bytes, so its parent does. */
+		memcpy(linkbuf, path, (size_t)(slash - path));
+		linkbuf[slash - path] = '\0';
 		fd = open(linkbuf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (fd >= 0) {
@@ -1402,6 +1519,7 @@ static void fsync_parent(const char *path)
 
 static void finish_write(struct task *t)
 {
+	const char *tmp;
 	int fd = t->fd;
 
 	t->fd = -1;
@@ -1414,15 +1532,15 @@ static void finish_write(struct task *t)
 		task_fail(t, errno, "close", NULL);
 		return;
 	}
-	if (t->tmp != NULL) {
-		if (rename(t->tmp, t->path) != 0) {
+	if (t->tmp_serial != 0) {
+		if ((tmp = tmp_name_of(t)) == NULL ||
+		    rename(tmp, t->u.path) != 0) {
 			task_fail(t, errno, "rename", NULL);
 			return;
 		}
-		free(t->tmp);
-		t->tmp = NULL;
+		t->tmp_serial = 0;
 		if (t->flags & RPC_WRITE_FSYNC)
-			fsync_parent(t->path);
+			fsync_parent(t->u.path);
 	}
 	reply_u64(RPC_R_DONE, t->id, t->done);
 	task_free(t);
@@ -1655,7 +1773,7 @@ static void start_exec(const struct req *r)
 	struct spawn sp;
 	struct task *t;
 	struct proc *p;
-	int cfd[3], pfd[3], err, i;
+	int cfd[3], pfd[3], err;
 	pid_t pid = -1;
 	size_t st;
 
@@ -1663,26 +1781,18 @@ static void start_exec(const struct req *r)
 		reply_err(r->id, EOPNOTSUPP, "exec option", NULL);
 		return;
 	}
-	if (nprocs >= MAX_PROCS || (t = task_new(T_EXEC, r->id)) == NULL) {
+	if ((p = proc_new()) == NULL ||
+	    (t = task_new(T_EXEC, r->id)) == NULL) {
+		if (p != NULL)
+			proc_free(p);
 		reply_err(r->id, EAGAIN, "too many processes", NULL);
 		return;
 	}
+	t->proc = p;
 	if ((err = build_exec(r, &sp)) != 0) {
 		task_fail(t, err, "exec", NULL);
 		return;
 	}
-	if ((p = calloc(1, sizeof *p)) == NULL ||
-	    (!(r->flags & RPC_EXEC_NO_STDIN) &&
-	    (p->in_buf = malloc(STDIN_WINDOW)) == NULL)) {
-		free(p);
-		task_fail(t, ENOMEM, "exec", NULL);
-		return;
-	}
-	nprocs++;
-	t->proc = p;
-	p->in_fd = -1;
-	for (i = 0; i < RPC_NCHAN; i++)
-		p->out_fd[i] = -1;
 	if (make_pipes(r, cfd, pfd) != 0) {
 		err = errno;
 		close3(cfd);
@@ -2232,15 +2342,24 @@ static void reserve_std_fds(void)
 }
 
 #ifndef AGENT_NO_MAIN
+static void print_version(void)
+{
+	char version[12];
+
+	fmt_u32(version, sizeof version, RPC_VERSION, 10);
+	write_line(STDOUT_FILENO, (const char *const[]){
+	    "remowt-agent protocol ", version, " build ", AGENT_BUILD, NULL });
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("remowt-agent protocol %d build %s\n", RPC_VERSION,
-		    AGENT_BUILD);
+		print_version();
 		return 0;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "usage: remowt-agent (speaks RPC on stdio)\n");
+		write_line(STDERR_FILENO, (const char *const[]){
+		    "usage: remowt-agent (speaks RPC on stdio)", NULL });
 		return 2;
 	}
 	reserve_std_fds();

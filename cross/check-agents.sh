@@ -1,7 +1,9 @@
 #!/bin/bash
 # cross/check-agents.sh [--sizes] [ARCH...] - look at build/agents/agent-ARCH.
 #
-# --sizes: only the size table (what `make cross` prints).
+# Every agent must be at most 48 KiB (49152 bytes): routers keep it in RAM
+# (/tmp) and receive it over slow links.
+# --sizes: only the size table (what `make cross` prints) and that limit.
 # Otherwise, for each agent:
 #   - `file` must say a static ELF of the right machine and byte order;
 #   - MIPS and ARM: no floating-point instruction in the disassembly;
@@ -21,6 +23,7 @@ sizes_only=
 [ $# -gt 0 ] || set -- $ALL_ARCHES
 LIMIT=$((48 * 1024))
 fail=0
+oversize=
 
 cpus_for() {
 	case $1 in
@@ -60,11 +63,20 @@ for a in "$@"; do
 	fi
 	size=$(stat -c %s "$bin")
 	over=
-	[ "$size" -le "$LIMIT" ] || over="  (over 48 KiB)"
+	if [ "$size" -gt "$LIMIT" ]; then
+		over="  (over 48 KiB)"
+		oversize="$oversize $arch ($size bytes)"
+		fail=1
+	fi
 	printf '%-8s %8d %6.1f  %s%s\n' "$arch" "$size" "$(echo "$size" | awk '{ print $1 / 1024 }')" \
 	    "${bin#"$REMOWT_TOP"/}" "$over"
 done
-[ -n "$sizes_only" ] && exit $fail
+[ -z "$oversize" ] ||
+	echo "FAIL: agents over the $LIMIT-byte limit:$oversize"
+if [ -n "$sizes_only" ]; then
+	[ "$fail" = 0 ] || echo "SOME CHECKS FAILED"
+	exit $fail
+fi
 
 for a in "$@"; do
 	arch=$(arch_canon "$a") || continue

@@ -6,6 +6,8 @@
 #define AGENT_NO_MAIN
 #include "../agent.c"
 
+#include <stdio.h>
+
 #include "rpcclient.h"
 
 static int failures;

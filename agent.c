@@ -360,6 +360,7 @@ static sigset_t orig_mask;
 static mode_t orig_umask;
 
 static void fatal(const char *msg) __attribute__((noreturn));
+static void cleanup(void);
 
 static int64_t now_ms(void)
 {
@@ -603,6 +604,9 @@ static void fatal(const char *msg)
 	}
 	write_line(STDERR_FILENO, (const char *const[]){ "remowt-agent: ",
 	    msg, NULL });
+	/* Most often the session is gone (stdout closed): its children and
+	 * temporary files must not outlive it. */
+	cleanup();
 	_exit(2);
 }
 

@@ -177,3 +177,44 @@ for i in $(seq 50); do [ -z "$(ls -A "$T/tmpd")" ] && break; sleep 0.1; done
 [ -n "$seen" ] || fail "no temporary seen while writing"
 exp_eq "left in the directory" "" "$(ls -A "$T/tmpd")"
 tend
+
+# The client's end of the agent's stdout gone while its stdin stays open:
+# the agent's next write fails, and it must still kill what it started.
+tcase "agent whose output is cut off: children killed"
+marker=$((RANDOM * 32768 + RANDOM))
+python3 - "$ROOT/build/agent" "$marker" >"$T/cut.out" 2>&1 <<'PY' || fail "driver: $(_oneline <"$T/cut.out")"
+import struct, subprocess, sys
+
+agent, marker = sys.argv[1], sys.argv[2].encode()
+
+def s(b):
+    return struct.pack(">I", len(b)) + b
+
+def send(p, ftype, fid, payload):
+    p.stdin.write(struct.pack(">IBI", 5 + len(payload), ftype, fid) + payload)
+    p.stdin.flush()
+
+def frame(p):
+    n = struct.unpack(">I", p.stdout.read(4))[0]
+    return p.stdout.read(n)
+
+p = subprocess.Popen([agent], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+send(p, 0x01, 1, struct.pack(">III", 1, 1, 65536) + s(b"t_local_exec"))
+frame(p)
+argv = [b"sh", b"-c", b"sleep 60; : " + marker]
+send(p, 0x10, 2, struct.pack(">III", 2, 0, 0) + s(b"") +
+     struct.pack(">I", len(argv)) + b"".join(s(a) for a in argv) +
+     struct.pack(">I", 0))
+frame(p)                                # R_STARTED
+p.stdout.close()
+send(p, 0x02, 3, struct.pack(">I", 0) + s(b"/"))   # its answer cannot go out
+print("agent exit", p.wait(timeout=10))
+PY
+gone=no
+for i in $(seq 50); do
+	pgrep -xf "sh -c sleep 60; : $marker" >/dev/null || { gone=yes; break; }
+	sleep 0.1
+done
+exp_eq "child gone" yes "$gone"
+pkill -KILL -xf "sh -c sleep 60; : $marker" || true
+tend

@@ -321,6 +321,13 @@ static long sl_send(void *ctx, const uint8_t *buf, size_t n)
 	return (long)ssh_chan_write(l->c, l->ch, buf, n);
 }
 
+static int sl_timeout(void *ctx)
+{
+	struct ssh_link *l = ctx;
+
+	return ssh_poll_timeout(l->c);
+}
+
 static void sl_close(void *ctx)
 {
 	struct ssh_link *l = ctx;
@@ -524,5 +531,6 @@ int deploy_connect(struct ssh_opts *o, const char *cache,
 	link->recv = sl_recv;
 	link->send = sl_send;
 	link->close = sl_close;
+	link->timeout = sl_timeout;
 	return 0;
 }

@@ -842,7 +842,8 @@ int rpc_run(struct rpc_client *c, int (*done)(void *), void *arg)
 		n = nloc;
 		if (c->w_pollfds != NULL)
 			n += c->w_pollfds(c->w_arg, pfd + nloc, MAX_POLL - nloc);
-		rc = poll(pfd, (nfds_t)n, -1);
+		rc = poll(pfd, (nfds_t)n, c->link.timeout != NULL ?
+		    c->link.timeout(c->link.ctx) : -1);
 		if (rc < 0 && errno == EINTR) {
 			if (c->w_process != NULL)
 				c->w_process(c->w_arg, pfd + nloc, 0);
@@ -1391,5 +1392,6 @@ int rpc_link_spawn(struct rpc_link *link, const char *path,
 	link->recv = pipe_recv;
 	link->send = pipe_send;
 	link->close = pipe_close;
+	link->timeout = NULL;
 	return 0;
 }

@@ -31,6 +31,9 @@ struct rpc_link {
 	/* Non-blocking: bytes accepted (>=0, 0 if none now), -1 on error. */
 	long (*send)(void *ctx, const uint8_t *buf, size_t n);
 	void (*close)(void *ctx);
+	/* Optional: ms until process() must run even with nothing to read
+	 * (an SSH keepalive is due), -1 for none. */
+	int (*timeout)(void *ctx);
 };
 
 /*

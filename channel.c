@@ -166,9 +166,8 @@ static int recv_data(struct ssh_conn *c, struct ssh_chan *ch,
 	if ((extended && buf_get_u32(msg, &type)) ||
 	    buf_get_string(msg, &p, &n))
 		return ssh_fail(c, "protocol error: malformed channel data");
-	if (!ch->open || ch->eof_in || ch->close_in)
-		return ssh_fail(c, "protocol error: data on a channel that "
-		    "is not open");
+	if (ch->eof_in)
+		return ssh_fail(c, "protocol error: channel data after EOF");
 	if (n > ch->local_window)
 		return ssh_fail(c, "protocol error: the server sent more "
 		    "than the channel window allows");
@@ -192,14 +191,19 @@ static int recv_window_adjust(struct ssh_conn *c, struct ssh_chan *ch,
 
 	if (buf_get_u32(msg, &add))
 		return ssh_fail(c, "protocol error: malformed window adjust");
-	ch->remote_window = add > UINT32_MAX - ch->remote_window ?
-	    UINT32_MAX : ch->remote_window + add;
+	/* RFC 4254 5.2: the window never exceeds 2^32 - 1. */
+	if (add > UINT32_MAX - ch->remote_window)
+		return ssh_fail(c, "protocol error: a window adjust of %lu "
+		    "overflows the channel window of %lu",
+		    (unsigned long)add, (unsigned long)ch->remote_window);
+	ch->remote_window += add;
 	return 0;
 }
 
 static int recv_close(struct ssh_conn *c, struct ssh_chan *ch)
 {
 	ch->close_in = 1;
+	ch->request_answered = 1;   /* no reply can follow a close */
 	if (ch->close_out)
 		return 0;
 	ch->close_out = 1;
@@ -352,6 +356,9 @@ int ssh_chan_exec(struct ssh_conn *c, const char *command)
 	ch->request_answered = 0;
 	if (ssh_wait(c, &ch->request_answered) != 0)
 		return -1;
+	if (ch->close_in && ch->request_pending > 0)
+		return ssh_fail(c, "the server closed the channel instead of "
+		    "running the command");
 	if (ch->failed)
 		return ssh_fail(c, "the server refused to run the command");
 	c->deadline = 0;          /* set up: from here on, keepalives rule */

@@ -112,6 +112,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Milliseconds left until the handshake deadline, 0 once it passed. */
+static int deadline_left(const struct ssh_conn *c)
+{
+	uint64_t now = now_ms();
+
+	return c->deadline > now ? (int)(c->deadline - now) : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Binary packet protocol                                              */
 
@@ -1077,7 +1085,9 @@ static int set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int connect_one(struct ssh_conn *c, struct addrinfo *ai, int timeout)
+/* Connect within what is left of the handshake deadline: the kernel
+ * alone would try an unanswered SYN for about two minutes. */
+static int connect_one(struct ssh_conn *c, struct addrinfo *ai)
 {
 	struct pollfd pfd;
 	socklen_t len = sizeof(int);
@@ -1093,7 +1103,7 @@ static int connect_one(struct ssh_conn *c, struct addrinfo *ai, int timeout)
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		do {
-			r = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1);
+			r = poll(&pfd, 1, deadline_left(c));
 		} while (r < 0 && errno == EINTR);
 		if (r == 0) {
 			errno = ETIMEDOUT;
@@ -1134,7 +1144,7 @@ static int tcp_connect(struct ssh_conn *c)
 		    gai_strerror(r));
 	errno = 0;
 	for (ai = res; ai != NULL; ai = ai->ai_next)
-		if (connect_one(c, ai, c->opts->connect_timeout) == 0)
+		if (connect_one(c, ai) == 0)
 			break;
 	freeaddrinfo(res);
 	if (ai == NULL)
@@ -1172,8 +1182,7 @@ static int read_version(struct ssh_conn *c)
 
 	while (!done) {
 		struct pollfd pfd = { c->fd, POLLIN, 0 };
-		int ms = (int)(c->deadline > now_ms() ?
-		    c->deadline - now_ms() : 0);
+		int ms = deadline_left(c);
 
 		for (i = c->rpos; i < c->rlen && !done; i++) {
 			if (c->rbuf[i] != '\n')

@@ -18,7 +18,8 @@ PKGS=(
 	# the agents and busybox they run
 	qemu-user-static
 	# scripted peers, test vectors
-	python3 python3-cryptography-vectors openssl
+	python3 python3-cryptography python3-cryptography-vectors openssl
+	time # GNU time: peak RSS (t_hostile)
 	# test rig: ss, unshare/setpriv/setsid, timeout, ps; benchmarks
 	iproute2 util-linux coreutils procps tmux socat hyperfine
 	busybox # a second tar implementation, for unit_tar

@@ -174,6 +174,13 @@ static int pkt_send(struct ssh_conn *c, struct buf *b)
 	return 0;
 }
 
+/* After a lost connection: where a proxy or jump host carried it, its
+ * own message (printed by it) says more than ours. */
+static const char *proxy_hint(const struct ssh_conn *c)
+{
+	return c->proxied ? " (the proxy or jump host failed, see above)" : "";
+}
+
 /* Write what is queued without blocking; -1 on a dead connection. */
 int ssh_flush(struct ssh_conn *c)
 {
@@ -186,8 +193,8 @@ int ssh_flush(struct ssh_conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n <= 0)
-			return ssh_fail(c, "connection lost while sending: %s",
-			    n < 0 ? strerror(errno) : "closed");
+			return ssh_fail(c, "connection lost while sending: %s%s",
+			    n < 0 ? strerror(errno) : "closed", proxy_hint(c));
 		c->woff += (size_t)n;
 	}
 	c->woff = 0;
@@ -270,10 +277,11 @@ static int sock_read(struct ssh_conn *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n == 0)
-			return ssh_fail(c, "connection closed by the server");
+			return ssh_fail(c, "connection closed by the server%s",
+			    proxy_hint(c));
 		if (n < 0)
-			return ssh_fail(c, "connection lost: %s",
-			    strerror(errno));
+			return ssh_fail(c, "connection lost: %s%s",
+			    strerror(errno), proxy_hint(c));
 		c->rlen += (size_t)n;
 		return 1;
 	}
@@ -1223,9 +1231,7 @@ static int read_version(struct ssh_conn *c)
 		    sock_read(c) < 0) {
 			c->err[0] = '\0';
 			return ssh_fail(c, "connection closed before the "
-			    "server sent an SSH version%s", c->proxied ?
-			    " (the proxy or jump host failed, see above)" :
-			    "");
+			    "server sent an SSH version%s", proxy_hint(c));
 		}
 	}
 	if (strncmp(c->server_version, "SSH-2.0-", 8) != 0 &&

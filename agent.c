@@ -1,6 +1,7 @@
 /*
  * agent.c - the remowt agent: serves the RPC of rpc.h on stdin/stdout.
  */
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -173,6 +174,8 @@ struct req {
 	uint32_t atime_ns, mtime_ns;
 	uint32_t argc, nenv;
 	struct buf args;	/* EXEC: argv strings, then the env ops */
+	uint32_t rows, cols;	/* EXEC with PTY, WINSIZE */
+	struct bytes term;	/* EXEC with PTY */
 	uint8_t chan;		/* stream frames */
 	struct bytes data;
 	uint32_t increment;
@@ -181,6 +184,13 @@ struct req {
 static int get_bytes(struct buf *b, struct bytes *s)
 {
 	return buf_get_string(b, &s->p, &s->n);
+}
+
+static int decode_winsize(struct buf *b, struct req *r)
+{
+	if (buf_get_u32(b, &r->rows) != 0 || buf_get_u32(b, &r->cols) != 0)
+		return -1;
+	return r->rows > RPC_WINSIZE_MAX || r->cols > RPC_WINSIZE_MAX ? -1 : 0;
 }
 
 static int decode_exec(struct buf *b, struct req *r)
@@ -214,7 +224,11 @@ static int decode_exec(struct buf *b, struct req *r)
 		if (op != RPC_ENV_SET && op != RPC_ENV_UNSET)
 			return -1;
 	}
-	return 0;
+	if (!(r->flags & RPC_EXEC_PTY))
+		return 0;
+	if (decode_winsize(b, r) != 0 || get_bytes(b, &r->term) != 0)
+		return -1;
+	return memchr(r->term.p, 0, r->term.n) != NULL ? -1 : 0;
 }
 
 /*
@@ -280,6 +294,9 @@ static int decode_request(const struct rpc_frame *f, struct req *r)
 	case RPC_CANCEL:
 		rc = buf_get_u32(&b, &r->target);
 		break;
+	case RPC_WINSIZE:
+		rc = buf_get_u32(&b, &r->target) | decode_winsize(&b, r);
+		break;
 	case RPC_S_DATA:
 		rc = buf_get_u8(&b, &r->chan);
 		r->data.p = buf_ptr(&b);
@@ -311,6 +328,7 @@ struct proc {
 	pid_t pid;
 	int in_fd;
 	int out_fd[RPC_NCHAN];		/* [RPC_CHAN_OUT], [RPC_CHAN_ERR] */
+	int tty_fd;			/* PTY: the master, for WINSIZE */
 	uint32_t credit[RPC_NCHAN];
 	size_t in_len;
 	uint32_t in_owed;		/* stdin credit not yet returned */
@@ -671,6 +689,7 @@ static struct proc *proc_new(void)
 			memset(p, 0, offsetof(struct proc, in_buf));
 			p->used = 1;
 			p->in_fd = -1;
+			p->tty_fd = -1;
 			for (c = 0; c < RPC_NCHAN; c++)
 				p->out_fd[c] = -1;
 			return p;
@@ -686,6 +705,7 @@ static void proc_free(struct proc *p)
 	close_fd(&p->in_fd);
 	for (i = 0; i < RPC_NCHAN; i++)
 		close_fd(&p->out_fd[i]);
+	close_fd(&p->tty_fd);
 	p->used = 0;
 }
 
@@ -1552,27 +1572,49 @@ static void finish_write(struct task *t)
 
 /* Processes. */
 
+/*
+ * Terminal requests go straight to the kernel: on 32-bit CPUs musl's
+ * ioctl() carries a time64 conversion table (1.3 KiB) none of them needs.
+ */
+static int tty_ioctl(int fd, unsigned long req, void *arg)
+{
+	return (int)syscall(SYS_ioctl, fd, req, arg);
+}
+
 struct spawn {
+	const char *prog;	/* what to run: argv[0] unless LOGIN */
 	char **argv;
 	char **envp;
 	const char *path_var;	/* the PATH the search uses */
 	const char *cwd;	/* NULL: the agent's */
+	int tty;		/* fd[0] is a terminal's slave, for 0, 1, 2 */
 	int fd[3];		/* become the child's 0, 1, 2 */
 	int err_fd;		/* errno goes here if exec fails */
 };
+
+/* A session of its own whose controlling terminal is the slave. */
+static int child_take_tty(int slave)
+{
+	if (setsid() < 0)
+		return -1;
+	return tty_ioctl(slave, TIOCSCTTY, NULL);
+}
 
 /* Runs in the vfork child: async-signal-safe calls only. */
 static void child_exec(const struct spawn *sp) __attribute__((noreturn));
 static void child_exec(const struct spawn *sp)
 {
 	char file[RPC_MAX_PATH + 1];
-	const char *p, *end, *prog = sp->argv[0];
+	const char *p, *end, *prog = sp->prog;
 	size_t dl, pl = strlen(prog);
 	int i, err = ENOENT, saw_eacces = 0;
 
-	setpgid(0, 0);
+	if (!sp->tty)
+		setpgid(0, 0);
+	else if (child_take_tty(sp->fd[0]) != 0)
+		goto fail;
 	for (i = 0; i < 3; i++)
-		if (dup2(sp->fd[i], i) < 0)
+		if (dup2(sp->fd[sp->tty ? 0 : i], i) < 0)
 			goto fail;
 	for (i = 1; i < NSIG; i++)
 		signal(i, SIG_DFL);
@@ -1621,17 +1663,20 @@ static pid_t __attribute__((noinline)) spawn_child(const struct spawn *sp)
 	return pid;
 }
 
-/* Copy a byte string to the scratch area as a C string. */
-static char *scratch_str(const struct bytes *s, size_t *used)
+/* prefix and a byte string into the scratch area, as one C string. */
+static char *scratch_str(const char *prefix, const struct bytes *s,
+    size_t *used)
 {
+	size_t pl = strlen(prefix);
 	char *p;
 
-	if (*used + s->n + 1 > sizeof scratch)
+	if (*used + pl + s->n + 1 > sizeof scratch)
 		return NULL;
 	p = (char *)scratch + *used;
-	memcpy(p, s->p, s->n);
-	p[s->n] = '\0';
-	*used += s->n + 1;
+	memcpy(p, prefix, pl);
+	memcpy(p + pl, s->p, s->n);
+	p[pl + s->n] = '\0';
+	*used += pl + s->n + 1;
 	return p;
 }
 
@@ -1643,6 +1688,48 @@ static size_t env_drop(char **env, size_t n, const char *name, size_t nl)
 		if (strncmp(env[i], name, nl) != 0 || env[i][nl] != '=')
 			env[j++] = env[i];
 	return j;
+}
+
+/* "NAME=VALUE" into env[0..*n), in place of any NAME. */
+static int env_set(char **env, size_t *n, char *str)
+{
+	*n = env_drop(env, *n, str, (size_t)(strchr(str, '=') - str));
+	if (*n >= MAX_ARGS)
+		return E2BIG;
+	env[(*n)++] = str;
+	return 0;
+}
+
+/* The value of "NAME=" in env[0..n), or NULL. */
+static const char *env_get(char **env, size_t n, const char *name_eq)
+{
+	size_t i, nl = strlen(name_eq);
+
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], name_eq, nl) == 0)
+			return env[i] + nl;
+	return NULL;
+}
+
+/* LOGIN: run argv[0], or the user's shell if it is empty, as a login
+ * shell: its argv[0] is "-" and the program's last path component. */
+static int login_argv0(struct spawn *sp, char **envp, size_t n,
+    size_t *used)
+{
+	const char *base;
+	struct bytes s;
+
+	if (*sp->prog == '\0') {
+		sp->prog = env_get(envp, n, "SHELL=");
+		if (sp->prog == NULL || *sp->prog == '\0')
+			sp->prog = "/bin/sh";
+	}
+	base = strrchr(sp->prog, '/');
+	s.p = (const uint8_t *)(base != NULL ? base + 1 : sp->prog);
+	s.n = strlen((const char *)s.p);
+	if ((sp->argv[0] = scratch_str("-", &s, used)) == NULL)
+		return E2BIG;
+	return 0;
 }
 
 /* argv and envp into xptr, strings into scratch. */
@@ -1657,7 +1744,7 @@ static int build_exec(const struct req *r, struct spawn *sp)
 
 	for (i = 0; i < r->argc; i++) {
 		get_bytes(&b, &s);
-		if ((argv[i] = scratch_str(&s, &used)) == NULL)
+		if ((argv[i] = scratch_str("", &s, &used)) == NULL)
 			return E2BIG;
 	}
 	argv[i] = NULL;
@@ -1666,28 +1753,30 @@ static int build_exec(const struct req *r, struct spawn *sp)
 	if (!(r->flags & RPC_EXEC_CLEAR_ENV))
 		for (; environ[n] != NULL && n < MAX_ARGS; n++)
 			envp[n] = environ[n];
+	if (r->term.n > 0 && ((str = scratch_str("TERM=", &r->term,
+	    &used)) == NULL || env_set(envp, &n, str) != 0))
+		return E2BIG;
 	buf_get_u32(&b, &nenv);
 	for (i = 0; i < r->nenv; i++) {
 		buf_get_u8(&b, &op);
 		get_bytes(&b, &s);
-		if ((str = scratch_str(&s, &used)) == NULL)
+		if ((str = scratch_str("", &s, &used)) == NULL)
 			return E2BIG;
-		if (op == RPC_ENV_SET) {
-			n = env_drop(envp, n, str, (size_t)(strchr(str, '=') - str));
-			if (n >= MAX_ARGS)
-				return E2BIG;
-			envp[n++] = str;
-		} else {
+		if (op == RPC_ENV_UNSET)
 			n = env_drop(envp, n, str, strlen(str));
-		}
+		else if (env_set(envp, &n, str) != 0)
+			return E2BIG;
 	}
 	envp[n] = NULL;
+	sp->prog = argv[0];
 	sp->argv = argv;
 	sp->envp = envp;
-	sp->path_var = DEFAULT_PATH;
-	for (i = 0; i < n; i++)
-		if (strncmp(envp[i], "PATH=", 5) == 0)
-			sp->path_var = envp[i] + 5;
+	if ((r->flags & RPC_EXEC_LOGIN) &&
+	    login_argv0(sp, envp, n, &used) != 0)
+		return E2BIG;
+	sp->path_var = env_get(envp, n, "PATH=");
+	if (sp->path_var == NULL)
+		sp->path_var = DEFAULT_PATH;
 	sp->cwd = NULL;
 	if (r->path.n > 0) {
 		if (path_arg(&r->path, pathbuf) != 0)
@@ -1730,6 +1819,62 @@ static int make_pipes(const struct req *r, int cfd[3], int pfd[3])
 	return 0;
 }
 
+/*
+ * A pseudo-terminal: the master (non-blocking) and its slave, opened by
+ * number rather than with ptsname(), which would bring in printf.
+ */
+static int open_pty(int *master, int *slave)
+{
+	char name[32] = "/dev/pts/";
+	int unlock = 0, e;
+	unsigned num;
+
+	*slave = -1;
+	*master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (*master < 0)
+		return -1;
+	if (tty_ioctl(*master, TIOCSPTLCK, &unlock) == 0 &&
+	    tty_ioctl(*master, TIOCGPTN, &num) == 0 &&
+	    fmt_u32(name + 9, sizeof name - 9, num, 10) > 0 &&
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) >= 0)
+		return 0;
+	e = errno;
+	close_fd(master);
+	errno = e;
+	return -1;
+}
+
+static int set_winsize(int fd, uint32_t rows, uint32_t cols)
+{
+	struct winsize ws;
+
+	memset(&ws, 0, sizeof ws);
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	return tty_ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+/*
+ * A terminal for the child: the slave becomes its 0, 1 and 2; the
+ * master stays in *tty, with copies of it for stdin and the output.
+ */
+static int make_pty(const struct req *r, int cfd[3], int pfd[3], int *tty)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		cfd[i] = pfd[i] = -1;
+	if (open_pty(tty, &cfd[0]) != 0 ||
+	    set_winsize(*tty, r->rows, r->cols) != 0 ||
+	    (pfd[1] = fcntl(*tty, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	if (!(r->flags & RPC_EXEC_NO_STDIN) &&
+	    (pfd[0] = fcntl(*tty, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	return 0;
+}
+
 static void close3(int fd[3])
 {
 	int i;
@@ -1758,7 +1903,11 @@ static int run_child(struct spawn *sp, pid_t *pidp)
 		close(ep[0]);
 		return err;
 	}
-	setpgid(pid, pid);
+	/* A terminal's child makes its own session, and so its group.
+	 * Where vfork() is only a fork() (qemu-user), a group made here
+	 * first would make its setsid() fail. */
+	if (!sp->tty)
+		setpgid(pid, pid);
 	do
 		n = read(ep[0], &err, sizeof err);
 	while (n < 0 && errno == EINTR);
@@ -1777,7 +1926,7 @@ static void start_exec(const struct req *r)
 	struct spawn sp;
 	struct task *t;
 	struct proc *p;
-	int cfd[3], pfd[3], err;
+	int cfd[3], pfd[3], err, pty = (r->flags & RPC_EXEC_PTY) != 0;
 	pid_t pid = -1;
 	size_t st;
 
@@ -1797,19 +1946,21 @@ static void start_exec(const struct req *r)
 		task_fail(t, err, "exec", NULL);
 		return;
 	}
-	if (make_pipes(r, cfd, pfd) != 0) {
+	if ((pty ? make_pty(r, cfd, pfd, &p->tty_fd) :
+	    make_pipes(r, cfd, pfd)) != 0) {
 		err = errno;
 		close3(cfd);
 		close3(pfd);
-		task_fail(t, err, "pipe", NULL);
+		task_fail(t, err, pty ? "pty" : "pipe", NULL);
 		return;
 	}
+	sp.tty = pty;
 	memcpy(sp.fd, cfd, sizeof sp.fd);
 	err = run_child(&sp, &pid);
 	close3(cfd);
 	if (err != 0) {
 		close3(pfd);
-		task_fail(t, err, "exec", xptr[0]);
+		task_fail(t, err, "exec", sp.prog);
 		return;
 	}
 	p->pid = pid;
@@ -1959,6 +2110,20 @@ static void do_signal(const struct req *r)
 		reply_ok(r->id);
 }
 
+static void do_winsize(const struct req *r)
+{
+	struct task *t = task_find(r->target);
+
+	if (t == NULL || t->kind != T_EXEC)
+		reply_err(r->id, ESRCH, "winsize", NULL);
+	else if (t->proc->tty_fd < 0)
+		reply_err(r->id, ENOTTY, "winsize", NULL);
+	else if (set_winsize(t->proc->tty_fd, r->rows, r->cols) != 0)
+		reply_err(r->id, errno, "winsize", NULL);
+	else
+		reply_ok(r->id);
+}
+
 static void do_cancel(const struct req *r)
 {
 	struct task *t = task_find(r->target);
@@ -2034,7 +2199,7 @@ static void dispatch(const struct rpc_frame *f)
 		reply_err(r.id, EPROTO, "hello first", NULL);
 		return;
 	}
-	if (f->type < RPC_STAT || f->type > RPC_CANCEL) {
+	if (f->type < RPC_STAT || f->type > RPC_WINSIZE) {
 		reply_err(r.id, ENOSYS, "unknown request type", NULL);
 		return;
 	}
@@ -2046,6 +2211,7 @@ static void dispatch(const struct rpc_frame *f)
 	case RPC_EXEC:
 	case RPC_SIGNAL:
 	case RPC_CANCEL:
+	case RPC_WINSIZE:
 		break;
 	default:
 		if ((err = path_arg(&r.path, pathbuf)) != 0) {
@@ -2076,6 +2242,7 @@ static void dispatch(const struct rpc_frame *f)
 	case RPC_EXEC:		start_exec(&r);		break;
 	case RPC_SIGNAL:	do_signal(&r);		break;
 	case RPC_CANCEL:	do_cancel(&r);		break;
+	case RPC_WINSIZE:	do_winsize(&r);		break;
 	default:
 		reply_err(r.id, ENOSYS, "unknown request type", NULL);
 		break;

@@ -1,7 +1,7 @@
 /*
- * channel.c - SSH session channels (RFC 4254): open, exec, flow-controlled
- * data both ways, EOF, close and exit status; and `remowt sh`, which
- * passes stdio through one such channel.
+ * channel.c - SSH session channels (RFC 4254): open, exec or a shell on
+ * a terminal, flow-controlled data both ways, EOF, close and exit
+ * status; and `remowt sh`, which passes stdio through one such channel.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -334,35 +334,119 @@ static int chan_open(struct ssh_conn *c, const char *type,
 	return id;
 }
 
-int ssh_chan_exec(struct ssh_conn *c, const char *command)
+/* A channel request with want_reply set, its type-specific fields to
+ * follow in b. */
+static int chan_request_begin(struct ssh_conn *c, struct ssh_chan *ch,
+    struct buf *b, const char *type)
 {
-	struct ssh_chan *ch;
-	struct buf b;
-	int id;
+	if (ssh_pkt_begin(c, b, SSH_MSG_CHANNEL_REQUEST) != 0)
+		return -1;
+	buf_put_u32(b, ch->remote_id);
+	buf_put_cstring(b, type);
+	return buf_put_bool(b, 1);
+}
 
-	if ((id = chan_open(c, "session", NULL, 0)) < 0)
-		return -1;
-	ch = &c->chans[id];
-	if (ssh_pkt_begin(c, &b, SSH_MSG_CHANNEL_REQUEST) != 0)
-		return -1;
-	buf_put_u32(&b, ch->remote_id);
-	buf_put_cstring(&b, "exec");
-	buf_put_bool(&b, 1);
-	if (buf_put_cstring(&b, command) != 0)
-		return ssh_fail(c, "command line too long");
+/* Send it and wait for the answer: 0 granted, 1 refused, -1 failed. */
+static int chan_request_wait(struct ssh_conn *c, struct ssh_chan *ch,
+    struct buf *b, const char *what)
+{
 	ch->request_pending++;
-	if (ssh_pkt_send(c, &b) != 0)
+	ch->failed = 0;
+	if (ssh_pkt_send(c, b) != 0)
 		return -1;
 	ch->request_answered = 0;
 	if (ssh_wait(c, &ch->request_answered) != 0)
 		return -1;
 	if (ch->close_in && ch->request_pending > 0)
 		return ssh_fail(c, "the server closed the channel instead of "
-		    "running the command");
-	if (ch->failed)
-		return ssh_fail(c, "the server refused to run the command");
+		    "%s", what);
+	return ch->failed ? 1 : 0;
+}
+
+/* exec (command) or shell (NULL) on an open session. */
+static int chan_start(struct ssh_conn *c, struct ssh_chan *ch,
+    const char *command)
+{
+	const char *what = command != NULL ? "running the command" :
+	    "starting a shell";
+	struct buf b;
+	int r;
+
+	if (chan_request_begin(c, ch, &b, command != NULL ? "exec" :
+	    "shell") != 0)
+		return -1;
+	if (command != NULL && buf_put_cstring(&b, command) != 0)
+		return ssh_fail(c, "command line too long");
+	if ((r = chan_request_wait(c, ch, &b, what)) != 0)
+		return r < 0 ? -1 : ssh_fail(c, "the server refused %s",
+		    command != NULL ? "to run the command" :
+		    "to start a shell");
 	c->deadline = 0;          /* set up: from here on, keepalives rule */
-	return id;
+	return 0;
+}
+
+/* RFC 4254 6.2, with no terminal modes: the server's defaults. */
+static int chan_pty_req(struct ssh_conn *c, struct ssh_chan *ch,
+    const struct ssh_pty *pty)
+{
+	static const uint8_t no_modes[1] = { 0 };	/* TTY_OP_END */
+	struct buf b;
+
+	if (chan_request_begin(c, ch, &b, "pty-req") != 0 ||
+	    buf_put_cstring(&b, pty->term) != 0 ||
+	    buf_put_u32(&b, pty->cols) != 0 ||
+	    buf_put_u32(&b, pty->rows) != 0 ||
+	    buf_put_u32(&b, 0) != 0 || buf_put_u32(&b, 0) != 0 ||
+	    buf_put_string(&b, no_modes, sizeof no_modes) != 0)
+		return ssh_fail(c, "terminal type too long");
+	return chan_request_wait(c, ch, &b, "allocating a terminal");
+}
+
+int ssh_chan_exec(struct ssh_conn *c, const char *command)
+{
+	int id;
+
+	if ((id = chan_open(c, "session", NULL, 0)) < 0)
+		return -1;
+	return chan_start(c, &c->chans[id], command) != 0 ? -1 : id;
+}
+
+int ssh_chan_session(struct ssh_conn *c, const struct ssh_pty *pty,
+    const char *command, int *pty_refused)
+{
+	int id, r;
+
+	*pty_refused = 0;
+	if ((id = chan_open(c, "session", NULL, 0)) < 0)
+		return -1;
+	if (pty != NULL) {
+		if ((r = chan_pty_req(c, &c->chans[id], pty)) < 0)
+			return -1;
+		*pty_refused = r;
+	}
+	return chan_start(c, &c->chans[id], command) != 0 ? -1 : id;
+}
+
+int ssh_chan_window_change(struct ssh_conn *c, int id, uint32_t rows,
+    uint32_t cols)
+{
+	struct ssh_chan *ch = &c->chans[id];
+	struct buf b;
+
+	if (!ch->open || ch->close_in || ch->close_out)
+		return 0;
+	if (!ssh_can_send(c))
+		return c->dead ? -1 : 1;
+	if (ssh_pkt_begin(c, &b, SSH_MSG_CHANNEL_REQUEST) != 0)
+		return -1;
+	buf_put_u32(&b, ch->remote_id);
+	buf_put_cstring(&b, "window-change");
+	buf_put_bool(&b, 0);
+	buf_put_u32(&b, cols);
+	buf_put_u32(&b, rows);
+	buf_put_u32(&b, 0);
+	buf_put_u32(&b, 0);
+	return ssh_pkt_send(c, &b);
 }
 
 int ssh_chan_direct_tcpip(struct ssh_conn *c, const char *host, int port)

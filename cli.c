@@ -317,8 +317,14 @@ int connect_agent(struct cli *cli, const char *host)
 			return EXIT_CONN;
 		}
 	}
-	if ((cli->rpc = rpc_client_new(&link)) == NULL) {
-		link.close(link.ctx);
+	return agent_session(cli, &link, host);
+}
+
+int agent_session(struct cli *cli, const struct rpc_link *link,
+    const char *host)
+{
+	if ((cli->rpc = rpc_client_new(link)) == NULL) {
+		link->close(link->ctx);
 		warnx_("out of memory");
 		return EXIT_CONN;
 	}

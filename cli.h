@@ -76,6 +76,10 @@ int split_remote(struct cli *cli, struct target *t, char *arg, char **path);
 
 /* The agent for HOST (or the local one), hello done; 0 or an exit code. */
 int connect_agent(struct cli *cli, const char *host);
+/* The same over a link already made (to HOST): hello, and the check
+ * that the agent there is the one sent. */
+int agent_session(struct cli *cli, const struct rpc_link *link,
+    const char *host);
 int connect_paths(struct cli *cli, int argc, char **argv, char **paths);
 void disconnect(struct cli *cli);
 

@@ -30,6 +30,7 @@
 
 #define STAGE_LINE_MAX 1200
 #define STAGE_TIMEOUT_MS 60000
+#define WIND_DOWN_MS 5000
 
 static const char stager[] =
     "fail() { printf 'REMOWT1 error %s\\n' \"$*\"; exit 1; }\n"
@@ -255,6 +256,7 @@ struct ssh_link {
 	struct ssh_conn *c;
 	int ch;
 	const char *host;
+	int owns_conn;             /* closing the link closes c */
 };
 
 /* Whatever the agent or stager says on stderr is the user's to see. */
@@ -328,13 +330,53 @@ static int sl_timeout(void *ctx)
 	return ssh_poll_timeout(l->c);
 }
 
+static uint64_t clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Before a borrowed connection is used again: EOF to the stager or the
+ * agent, and (for a while) until the server closes the channel, that is
+ * until its process is gone.  Dropbear closes a new session at once if
+ * it opens while a child of another session exits.
+ */
+static void wind_down(struct ssh_link *l)
+{
+	uint64_t deadline = clock_ms() + WIND_DOWN_MS;
+	struct pollfd pfd;
+	const uint8_t *p;
+
+	ssh_chan_send_eof(l->c, l->ch);
+	while (!ssh_failed(l->c) && clock_ms() < deadline) {
+		forward_stderr(l);
+		ssh_chan_consume(l->c, l->ch, 0, ssh_chan_peek(l->c, l->ch, 0,
+		    &p));
+		if (ssh_chan_finished(l->c, l->ch))
+			return;
+		pfd.fd = ssh_fd(l->c);
+		pfd.events = ssh_poll_events(l->c);
+		pfd.revents = 0;
+		(void)poll(&pfd, 1, 100);
+		if (ssh_process(l->c, pfd.revents) != 0)
+			return;
+	}
+}
+
 static void sl_close(void *ctx)
 {
 	struct ssh_link *l = ctx;
 
 	/* EOF on its stdin tells the agent to clean up and exit. */
-	ssh_chan_send_eof(l->c, l->ch);
-	ssh_close(l->c);
+	if (l->owns_conn) {
+		ssh_chan_send_eof(l->c, l->ch);
+		ssh_close(l->c);
+	} else {
+		wind_down(l);
+	}
 	free(l);
 }
 
@@ -493,7 +535,7 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 	return 0;
 }
 
-int deploy_connect(struct ssh_opts *o, const char *cache,
+int deploy_start(struct ssh_conn *c, const char *host, const char *cache,
     struct rpc_link *link, struct deploy_info *info)
 {
 	static char cmd[32768];
@@ -508,20 +550,19 @@ int deploy_connect(struct ssh_opts *o, const char *cache,
 		    "long\n");
 		return 255;
 	}
-	if ((l = calloc(1, sizeof *l)) == NULL)
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		fprintf(stderr, "remowt: out of memory\n");
 		return 255;
-	l->host = o->host;
-	l->c = ssh_connect(o);
-	if (l->c == NULL || ssh_failed(l->c) ||
-	    (l->ch = ssh_chan_exec(l->c, cmd)) < 0) {
-		if (l->c != NULL)
-			ssh_report(l->c);
-		ssh_close(l->c);
+	}
+	l->host = host;
+	l->c = c;
+	if ((l->ch = ssh_chan_exec(c, cmd)) < 0) {
+		ssh_report(c);
 		free(l);
 		return 255;
 	}
 	if (stage(l, info) != 0) {
-		ssh_close(l->c);
+		wind_down(l);
 		free(l);
 		return 255;
 	}
@@ -532,5 +573,26 @@ int deploy_connect(struct ssh_opts *o, const char *cache,
 	link->send = sl_send;
 	link->close = sl_close;
 	link->timeout = sl_timeout;
+	return 0;
+}
+
+int deploy_connect(struct ssh_opts *o, const char *cache,
+    struct rpc_link *link, struct deploy_info *info)
+{
+	struct ssh_conn *c = ssh_connect(o);
+
+	if (c == NULL || ssh_failed(c)) {
+		if (c != NULL)
+			ssh_report(c);
+		else
+			fprintf(stderr, "remowt: out of memory\n");
+		ssh_close(c);
+		return 255;
+	}
+	if (deploy_start(c, o->host, cache, link, info) != 0) {
+		ssh_close(c);
+		return 255;
+	}
+	((struct ssh_link *)link->ctx)->owns_conn = 1;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rpcclient.h"
+#include "ssh_min.h"
 #include "sshconfig.h"
 
 /* An agent executable built into remowt. */
@@ -39,6 +40,15 @@ struct deploy_info {
  * saying what failed and what to do.
  */
 int deploy_connect(struct ssh_opts *o, const char *cache,
+    struct rpc_link *link, struct deploy_info *info);
+
+/*
+ * The same on a connection made by ssh_connect(), which the link only
+ * borrows: closing the link ends the agent, not the connection.  After
+ * a failure (255, one line printed) the connection is still the
+ * caller's, and alive unless ssh_failed() says otherwise.
+ */
+int deploy_start(struct ssh_conn *c, const char *host, const char *cache,
     struct rpc_link *link, struct deploy_info *info);
 
 #endif

@@ -49,6 +49,7 @@
 #define RPC_EXEC		0x10
 #define RPC_SIGNAL		0x11
 #define RPC_CANCEL		0x12
+#define RPC_WINSIZE		0x13
 
 /* Replies, agent to client.  Those marked final end their request. */
 #define RPC_R_OK		0x40	/* final */
@@ -91,8 +92,10 @@
 #define RPC_EXEC_MERGE_ERR	0x01	/* stderr into the stdout channel */
 #define RPC_EXEC_NO_STDIN	0x02	/* stdin is /dev/null */
 #define RPC_EXEC_CLEAR_ENV	0x04
-#define RPC_EXEC_PTY		0x08	/* reserved: a pty, fields appended */
-#define RPC_EXEC_KNOWN		0x07
+#define RPC_EXEC_PTY		0x08	/* a terminal; its fields follow env */
+#define RPC_EXEC_LOGIN		0x10	/* argv[0] "-NAME"; "" is $SHELL */
+#define RPC_EXEC_KNOWN		0x1f
+#define RPC_WINSIZE_MAX		0xffff	/* rows and columns */
 #define RPC_ENV_SET		1	/* "NAME=VALUE" */
 #define RPC_ENV_UNSET		2	/* "NAME" */
 #define RPC_SIGNAL_GROUP	0x01	/* the whole process group */

@@ -36,6 +36,20 @@ int ssh_process(struct ssh_conn *c, short revents);
  * ext selects the stderr stream.
  */
 int ssh_chan_exec(struct ssh_conn *c, const char *command);
+/* A terminal for a session: its type and size in characters. */
+struct ssh_pty {
+	const char *term;
+	uint32_t rows, cols;
+};
+/* A session on a terminal (pty NULL: none) running the login shell
+ * (command NULL) or command: the channel, or -1.  A server that refuses
+ * the terminal (*pty_refused set) runs the session without one. */
+int ssh_chan_session(struct ssh_conn *c, const struct ssh_pty *pty,
+    const char *command, int *pty_refused);
+/* The terminal's new size: 0 sent, 1 not now (a key exchange is on:
+ * try again later), -1 if the connection failed. */
+int ssh_chan_window_change(struct ssh_conn *c, int ch, uint32_t rows,
+    uint32_t cols);
 /* A direct-tcpip channel to host:port as seen from the server. */
 int ssh_chan_direct_tcpip(struct ssh_conn *c, const char *host, int port);
 /* Until the channel closes: in_fd to it, its data to out_fd and its

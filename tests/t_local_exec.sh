@@ -218,3 +218,54 @@ done
 exp_eq "child gone" yes "$gone"
 pkill -KILL -xf "sh -c sleep 60; : $marker" || true
 tend
+
+# Terminals: exec -t and shell (tests/t_shell.sh drives them in tmux).
+tcase "exec -t: the program runs on a terminal, errors with its output"
+L exec -t -- tty
+exp_rc 0
+exp_out_match '^/dev/pts/[0-9]+'$'\r''$'
+L exec -t -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo out &&
+	echo err >&2; exit 5'
+exp_rc 5
+exp_out_str "out"$'\r\n'"err"$'\r\n'
+exp_err_empty
+L exec -t -- sh -c 'stty size; echo "T=$TERM"'
+exp_rc 0
+exp_out_match '^0 0'$'\r''$'
+TERM=vt100 L exec -t -- sh -c 'echo "T=$TERM"'
+exp_out_str "T=vt100"$'\r\n'
+tend
+
+tcase "exec -t: signals, a missing program, --timeout"
+L exec -t -- sh -c 'kill -TERM $$'
+exp_rc 143
+exp_err_match "killed by signal TERM"
+L exec -t -- no-such-program-here
+exp_rc 127
+exp_err_match "no-such-program-here: No such file"
+L exec -t --timeout 1 -- sleep 30
+exp_rc_137
+exp_err_match "timed out"
+tend
+
+tcase "shell -t: the login shell (\$SHELL) on a terminal, its exit status"
+printf '%s\n' 'tty; echo "ZERO=$0 SUM=$((6*7))"' 'exit 6' >"$T/shell.in"
+IN=$T/shell.in SHELL=/bin/sh L shell -t
+exp_rc 6
+exp_out_match '/dev/pts/[0-9]+'$'\r''$'
+exp_out_match '^ZERO=-sh SUM=42'$'\r''$'
+IN=$T/shell.in L shell -t -- sh -c 'tty; exit 4'
+exp_rc 4
+exp_out_match '^/dev/pts/[0-9]+'
+tend
+
+tcase "shell without a terminal on stdin: none there, stdin to its end"
+printf '%s\n' 'tty; echo "ZERO=$0"' '~.' 'echo "LAST=$((1+2))"' >"$T/shell.in"
+IN=$T/shell.in SHELL=/bin/sh L shell
+exp_rc 0
+exp_out_match '^not a tty$'
+exp_out_match '^ZERO=-sh$'
+exp_out_match '^LAST=3$'
+L shell --no-agent
+exp_rc 2
+tend

@@ -9,7 +9,8 @@
 # CPU's agent, later contacts run it from the cache, a damaged cached
 # agent is replaced and never run, planted or symlinked caches are
 # refused, the other CPUs' agents cannot run there, and every agent
-# command works, checked against the router's tree from outside.
+# command works, checked against the router's tree from outside; on
+# mipsel and aarch64 the shell runs on the agent's terminal too.
 #
 # Needs `make cross` (the agents embedded in remowt, the toolchains that
 # build the routers' busybox).  Without the agents the script skips,
@@ -303,6 +304,23 @@ check_exec() {
 	tend
 }
 
+# The router's busybox sh as a login shell on the agent's terminal, fed
+# from a file (tests/t_shell.sh types into it through tmux).
+check_shell() {
+	local a=$1 s=$2
+
+	tcase "$a/$s: shell -t and exec -t run on the agent's terminal"
+	printf '%s\n' 'tty; echo "ZERO=$0 SUM=$((6*7))"' 'exit 7' >"$T/shell.in"
+	IN=$T/shell.in R root shell -t "root@$H"
+	exp_rc 7
+	exp_out_match '/dev/pts/[0-9]+'$'\r''$'
+	exp_out_match '^ZERO=-sh SUM=42'$'\r''$'
+	IN=$T/empty R root exec -t "root@$H" -- sh -c 'tty; exit 3'
+	exp_rc 3
+	exp_out_match '^/dev/pts/[0-9]+'$'\r''$'
+	tend
+}
+
 for r in $ROUTERS; do
 	a=${r%%:*}
 	s=${r#*:}
@@ -311,5 +329,6 @@ for r in $ROUTERS; do
 	check_other_cpus "$a" "$s"
 	check_files "$a" "$s"
 	check_exec "$a" "$s"
+	case $a in mipsel | aarch64) check_shell "$a" "$s" ;; esac
 	"$ROOT/cross/router.sh" stop "$RDIR" 2>/dev/null
 done

@@ -85,7 +85,7 @@ static void ml_close(void *ctx)
 static struct rpc_client *new_client(void)
 {
 	struct rpc_link l = { NULL, ml_pollfds, ml_process, ml_recv, ml_send,
-	    ml_close };
+	    ml_close, NULL };
 
 	memset(ml.sent, 0, sizeof ml.sent);
 	ml.sent_len = ml.feed_len = ml.feed_pos = 0;
@@ -114,6 +114,70 @@ static int take_request(struct rpc_client *c, struct req *r)
 static int bytes_eq(const struct bytes *b, const char *s)
 {
 	return b->n == strlen(s) && memcmp(b->p, s, b->n) == 0;
+}
+
+/* EXEC with a terminal and WINSIZE, encoded by the client and decoded
+ * by the agent. */
+static void test_terminal_requests(struct rpc_client *c,
+    struct rpc_exec_req *x)
+{
+	struct rpc_pty pty = { 30, 100, "xterm-256color" };
+	struct rpc_call call;
+	struct req r;
+	struct buf b;
+	struct bytes s;
+	uint32_t i;
+	uint8_t op;
+
+	rpc_call_init(&call, NULL, NULL);
+	x->flags = RPC_EXEC_LOGIN;
+	rpc_exec_pty(c, &call, x, &pty);
+	check(take_request(c, &r) == 0 && r.type == RPC_EXEC &&
+	    r.flags == (RPC_EXEC_LOGIN | RPC_EXEC_PTY) && r.argc == 3 &&
+	    r.nenv == 2 && r.rows == 30 && r.cols == 100 &&
+	    bytes_eq(&r.term, "xterm-256color"),
+	    "exec with a terminal round trip", "fields differ");
+	/* The terminal's fields come after the environment's. */
+	b = r.args;
+	for (i = 0; i < r.argc; i++)
+		get_bytes(&b, &s);
+	buf_get_u32(&b, &i);
+	buf_get_u8(&b, &op);
+	get_bytes(&b, &s);
+	check(buf_get_u8(&b, &op) == 0 && op == RPC_ENV_UNSET &&
+	    get_bytes(&b, &s) == 0 && bytes_eq(&s, "GONE") &&
+	    buf_avail(&b) == 4 + 4 + 4 + 14, "terminal fields follow env",
+	    "misplaced");
+	rpc_call_release(&call);
+
+	rpc_call_init(&call, NULL, NULL);
+	pty.term = NULL;
+	pty.rows = pty.cols = 0;
+	rpc_exec_pty(c, &call, x, &pty);
+	check(take_request(c, &r) == 0 && r.rows == 0 && r.cols == 0 &&
+	    r.term.n == 0, "exec with a terminal of unknown size and type",
+	    "fields differ");
+	rpc_call_release(&call);
+
+	rpc_call_init(&call, NULL, NULL);
+	pty.rows = RPC_WINSIZE_MAX + 1;
+	errno = 0;
+	check(rpc_exec_pty(c, &call, x, &pty) != 0 && errno == EINVAL,
+	    "a terminal of 65536 rows is refused by the client", "sent");
+	rpc_call_release(&call);
+
+	rpc_call_init(&call, NULL, NULL);
+	rpc_winsize(c, &call, 77, 24, RPC_WINSIZE_MAX);
+	check(take_request(c, &r) == 0 && r.type == RPC_WINSIZE &&
+	    r.target == 77 && r.rows == 24 && r.cols == RPC_WINSIZE_MAX,
+	    "winsize request round trip", "fields differ");
+	rpc_call_release(&call);
+	rpc_call_init(&call, NULL, NULL);
+	errno = 0;
+	check(rpc_winsize(c, &call, 77, 24, RPC_WINSIZE_MAX + 1) != 0 &&
+	    errno == EINVAL, "winsize beyond 65535 refused by the client",
+	    "sent");
+	rpc_call_release(&call);
 }
 
 static void test_requests(void)
@@ -196,6 +260,7 @@ static void test_requests(void)
 	    r.target == 77 && r.sig == 15 && r.flags == RPC_SIGNAL_GROUP,
 	    "signal request round trip", "fields differ");
 	rpc_call_release(&call);
+	test_terminal_requests(c, &x);
 	rpc_client_free(c);
 }
 
@@ -353,6 +418,7 @@ static void test_truncated_requests(void)
 		{ RPC_HELLO, 16 }, { RPC_STAT, 8 }, { RPC_READ, 24 },
 		{ RPC_WRITE, 12 }, { RPC_RENAME, 12 }, { RPC_CHOWN, 16 },
 		{ RPC_UTIME, 32 }, { RPC_SIGNAL, 12 }, { RPC_CANCEL, 4 },
+		{ RPC_WINSIZE, 12 },
 		{ RPC_S_DATA, 1 }, { RPC_S_EOF, 1 }, { RPC_S_WINDOW, 5 },
 	};
 	uint8_t p[256];
@@ -405,6 +471,40 @@ static void test_truncated_requests(void)
 	p[29] = RPC_ENV_UNSET;
 	check(decode_request(&f, &r) == 0 && r.argc == 1 && r.nenv == 1,
 	    "well-formed exec accepted", "refused");
+
+	/* PTY: rows, cols and term must follow; rows within 16 bits, no
+	 * NUL in term. */
+	store_be32(p, RPC_EXEC_PTY);
+	check(decode_request(&f, &r) != 0, "exec PTY without its fields "
+	    "refused", "accepted");
+	f.len = 35 + 4 + 4 + 4;
+	check(decode_request(&f, &r) == 0 && r.rows == 0 && r.term.n == 0,
+	    "exec PTY with its fields accepted", "refused");
+	for (n = 35; n < f.len; n++) {
+		f.len = n;
+		if (decode_request(&f, &r) == 0)
+			bad++;
+		f.len = 35 + 4 + 4 + 4;
+	}
+	check(bad == 0, "exec PTY with its fields cut short refused",
+	    "accepted");
+	store_be32(p + 35, RPC_WINSIZE_MAX + 1);
+	check(decode_request(&f, &r) != 0, "exec PTY of 65536 rows refused",
+	    "accepted");
+	store_be32(p + 35, 24);
+	store_be32(p + 39, 80);
+	store_be32(p + 43, 2);
+	p[47] = 'v';
+	p[48] = 0;
+	f.len = 49;
+	check(decode_request(&f, &r) != 0, "exec PTY term with NUL refused",
+	    "accepted");
+	p[48] = 't';
+	check(decode_request(&f, &r) == 0 && r.rows == 24 && r.cols == 80 &&
+	    bytes_eq(&r.term, "vt"), "exec PTY fields decoded", "differ");
+	store_be32(p, 0);
+	f.len = 35;
+
 	store_be32(p + 16, MAX_ARGS + 1);
 	check(decode_request(&f, &r) != 0, "argc beyond the limit refused",
 	    "accepted");
@@ -474,6 +574,19 @@ static void test_dispatch(void)
 	check(n > 0 && rpc_decode_reply(&f, &rep) == 0 &&
 	    rep.type == RPC_R_ERROR && rpc_err_to_errno(rep.err) == EINVAL,
 	    "path with NUL gets EINVAL", "other reply");
+	buf_reset(&ob);
+	memset(fr, 0, sizeof fr);
+	store_be32(fr, 4242);
+	f.type = RPC_WINSIZE;
+	f.id = 14;
+	f.payload = fr;
+	f.len = 12;
+	dispatch(&f);
+	n = rpc_frame_parse(buf_ptr(&ob), buf_avail(&ob), &f);
+	check(n > 0 && rpc_decode_reply(&f, &rep) == 0 &&
+	    rep.type == RPC_R_ERROR && rpc_err_to_errno(rep.err) == ESRCH &&
+	    rep.id == 14, "winsize for no such exec gets ESRCH",
+	    "other reply");
 	buf_reset(&ob);
 }
 

@@ -1,12 +1,13 @@
 /*
  * unit_rpc_local.c - the RPC client against a real agent (build/agent or
  * $REMOWT_AGENT): requests answered out of order, many processes at
- * once, full request and process pools, and, with -b [N], timings of
- * exec and listing against plain C.
+ * once, full request and process pools, programs on terminals, and,
+ * with -b [N], timings of exec and listing against plain C.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -328,6 +329,197 @@ static void test_pools(struct rpc_client *c)
 	rpc_call_release(&call);
 }
 
+/* Terminals (EXEC with PTY, WINSIZE, LOGIN). */
+
+/* argv with its output kept; in_fd its stdin, or -1 for none. */
+static int exec_kept(struct rpc_client *c, struct rpc_call *call,
+    char **argv, uint32_t flags, const struct rpc_pty *pty, int in_fd,
+    char **env)
+{
+	uint8_t ops[] = { RPC_ENV_SET, RPC_ENV_SET };
+	struct rpc_exec_req x;
+
+	memset(&x, 0, sizeof x);
+	x.flags = flags | (in_fd < 0 ? RPC_EXEC_NO_STDIN : 0);
+	x.argv = argv;
+	x.env_ops = ops;
+	x.env_strs = env;
+	for (x.nenv = 0; env != NULL && env[x.nenv] != NULL; x.nenv++)
+		if (env[x.nenv][strcspn(env[x.nenv], "=")] != '=')
+			ops[x.nenv] = RPC_ENV_UNSET;
+	rpc_call_init(call, NULL, NULL);
+	if (rpc_sink_mem(call, RPC_CHAN_OUT, 65536, 65536) != 0 ||
+	    rpc_sink_mem(call, RPC_CHAN_ERR, 65536, 65536) != 0 ||
+	    (in_fd >= 0 && rpc_source_fd(call, in_fd) != 0))
+		return -1;
+	return pty != NULL ? rpc_exec_pty(c, call, &x, pty) :
+	    rpc_exec(c, call, &x);
+}
+
+static int out_has(const struct rpc_call *call, const char *text)
+{
+	const struct rpc_sink *k = call->sink[RPC_CHAN_OUT];
+
+	return k->mem != NULL &&
+	    memmem(k->mem, k->mem_len, text, strlen(text)) != NULL;
+}
+
+static int exited_ok(const struct rpc_call *call)
+{
+	return call->final == RPC_R_EXIT && call->exit_kind == RPC_EXIT_CODE &&
+	    call->exit_value == 0;
+}
+
+static void test_terminal(struct rpc_client *c)
+{
+	char *argv[] = { "sh", "-c", "tty; read -r _ _ _ _ g s _ </proc/$$/stat;"
+	    " echo \"S=$s P=$$ G=$g\"; : </dev/tty && echo CTTY; stty size;"
+	    " echo \"T=$TERM\"; echo err >&2", NULL };
+	struct rpc_pty pty = { 30, 100, "vt100" };
+	const struct rpc_sink *err;
+	struct rpc_call call;
+	char ids[64];
+	int ok;
+
+	ok = exec_kept(c, &call, argv, 0, &pty, -1, NULL) == 0 &&
+	    rpc_wait(c, &call) == 0 && exited_ok(&call);
+	snprintf(ids, sizeof ids, "S=%u P=%u G=%u", call.pid, call.pid,
+	    call.pid);
+	err = call.sink[RPC_CHAN_ERR];
+	check(ok && out_has(&call, "/dev/pts/"), "exec on a terminal",
+	    "no tty");
+	check(ok && out_has(&call, ids) && out_has(&call, "CTTY\r\n"),
+	    "the program leads a session whose terminal it is",
+	    "not a session leader with a controlling terminal");
+	check(ok && out_has(&call, "\r\n30 100\r\n") &&
+	    out_has(&call, "T=vt100\r\n"), "the terminal's size and TERM",
+	    "differ");
+	check(ok && out_has(&call, "err\r\n") && err->mem_len == 0 &&
+	    !err->eof, "errors come on the terminal; channel 2 stays silent",
+	    "stderr apart");
+	rpc_call_release(&call);
+}
+
+static void test_winsize(struct rpc_client *c)
+{
+	char *sh[] = { "sh", "-c", "read x; stty size", NULL };
+	char *cat[] = { "cat", NULL };
+	struct rpc_pty pty = { 24, 80, "" };
+	struct rpc_call call, w;
+	int in[2], ok;
+
+	if (pipe(in) != 0)
+		return;
+	ok = exec_kept(c, &call, sh, 0, &pty, in[0], NULL) == 0;
+	rpc_call_init(&w, NULL, NULL);
+	ok = ok && rpc_winsize(c, &w, call.id, 12, 34) == 0 &&
+	    rpc_wait(c, &w) == 0 && w.final == RPC_R_OK;
+	ok = ok && write(in[1], "go\n", 3) == 3;
+	close(in[1]);
+	ok = ok && rpc_wait(c, &call) == 0 && exited_ok(&call);
+	check(ok && out_has(&call, "\r\n12 34\r\n"),
+	    "winsize resizes a running terminal", "size not followed");
+	rpc_call_release(&call);
+	close(in[0]);
+
+	if (pipe(in) != 0)
+		return;
+	ok = exec_kept(c, &call, cat, 0, NULL, in[0], NULL) == 0;
+	rpc_call_init(&w, NULL, NULL);
+	ok = ok && rpc_winsize(c, &w, call.id, 12, 34) == 0 &&
+	    rpc_wait(c, &w) == 0 && w.final == RPC_R_ERROR &&
+	    rpc_err_to_errno(w.err) == ENOTTY;
+	close(in[1]);
+	ok = rpc_wait(c, &call) == 0 && ok;
+	check(ok, "winsize without a terminal gets ENOTTY", "other answer");
+	rpc_call_release(&call);
+	close(in[0]);
+
+	rpc_call_init(&w, NULL, NULL);
+	check(rpc_winsize(c, &w, 999999, 12, 34) == 0 &&
+	    rpc_wait(c, &w) == 0 && w.final == RPC_R_ERROR &&
+	    rpc_err_to_errno(w.err) == ESRCH,
+	    "winsize for no such exec gets ESRCH", "other answer");
+}
+
+/* A login shell reading "echo Z=$0" shows the name it was started as. */
+static int login_name_is(struct rpc_client *c, char *prog, char **env,
+    const char *want)
+{
+	char *argv[] = { prog, NULL };
+	struct rpc_call call;
+	int in[2], ok;
+
+	if (pipe(in) != 0)
+		return 0;
+	ok = exec_kept(c, &call, argv, RPC_EXEC_LOGIN, NULL, in[0], env) == 0 &&
+	    write(in[1], "echo \"Z=$0\"\n", 12) == 12;
+	close(in[1]);
+	ok = ok && rpc_wait(c, &call) == 0 && exited_ok(&call) &&
+	    out_has(&call, want);
+	rpc_call_release(&call);
+	close(in[0]);
+	return ok;
+}
+
+static void test_login(struct rpc_client *c)
+{
+	char *shell_sh[] = { "SHELL=/bin/sh", NULL };
+	char *shell_dash[] = { "SHELL=/bin/dash", NULL };
+	char *no_shell[] = { "SHELL", NULL };
+
+	check(login_name_is(c, "sh", NULL, "Z=-sh\n") &&
+	    login_name_is(c, "/bin/sh", NULL, "Z=-sh\n"),
+	    "login: argv[0] is '-' and the program's name", "other name");
+	check(login_name_is(c, "", shell_sh, "Z=-sh\n") &&
+	    (access("/bin/dash", X_OK) != 0 ||
+	    login_name_is(c, "", shell_dash, "Z=-dash\n")),
+	    "login: an empty argv[0] runs $SHELL", "other program");
+	check(login_name_is(c, "", no_shell, "Z=-sh\n"),
+	    "login: without SHELL, /bin/sh", "other program");
+}
+
+/* Descriptors the process pid has open, or -1. */
+static int count_fds(unsigned pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof path, "/proc/%u/fd", pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* Failed starts and finished programs give their terminals back. */
+static void test_terminal_failures(struct rpc_client *c, unsigned agent)
+{
+	char *missing[] = { "no-such-program-here", NULL };
+	char *argv[] = { "true", NULL };
+	struct rpc_pty pty = { 24, 80, "" };
+	struct rpc_call call;
+	int i, refused = 0, ok, before = count_fds(agent);
+
+	for (i = 0; i < 50; i++) {
+		if (exec_kept(c, &call, missing, 0, &pty, -1, NULL) == 0 &&
+		    rpc_wait(c, &call) == 0 && call.final == RPC_R_ERROR &&
+		    rpc_err_to_errno(call.err) == ENOENT)
+			refused++;
+		rpc_call_release(&call);
+	}
+	ok = exec_kept(c, &call, argv, 0, &pty, -1, NULL) == 0 &&
+	    rpc_wait(c, &call) == 0 && exited_ok(&call);
+	rpc_call_release(&call);
+	check(refused == 50 && ok && count_fds(agent) == before,
+	    "a missing program on a terminal: ENOENT, nothing leaks",
+	    "failed or leaked");
+}
+
 static double bench_rpc_exec(struct rpc_client *c, int n)
 {
 	char *argv[] = { "/bin/true", NULL };
@@ -427,6 +619,10 @@ int main(int argc, char **argv)
 		return 1;
 	test_out_of_order(c);
 	test_pools(c);
+	test_terminal(c);
+	test_winsize(c);
+	test_login(c);
+	test_terminal_failures(c, info.pid);
 	if (argc > 1 && strcmp(argv[1], "-b") == 0)
 		bench(c, argc > 2 ? atoi(argv[2]) : 10000);
 	rpc_client_free(c);

@@ -98,11 +98,11 @@ mkdir -p tree/etc/config tree/www
 printf 'config system\n\toption hostname demo\n' >tree/etc/config/system
 printf '<h1>it works</h1>\n' >tree/www/index.html
 head -c 200000 /dev/urandom >tree/firmware.bin
-show ./remowt -F "$CFG" mkdir -p router:/tmp/demo/etc/config router:/tmp/demo/www
-for f in etc/config/system www/index.html firmware.bin; do
-	show ./remowt -F "$CFG" put "tree/$f" "router:/tmp/demo/$f"
-done
+show ./remowt -F "$CFG" push tree/ router:/tmp/demo
 show ./remowt -F "$CFG" ls -l router:/tmp/demo router:/tmp/demo/etc/config
+say "${D}a second push with --sync finds nothing to copy:$N"
+show ./remowt -F "$CFG" --json push --sync tree/ router:/tmp/demo
+
 
 step "A program with arguments holding spaces and quotes: argv straight to execve"
 show ./remowt -F "$CFG" exec router -- printf '[%s]\n' "two words" "it's \"quoted\"" '$NOT_EXPANDED'

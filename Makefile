@@ -11,10 +11,11 @@ ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(EXTRA_CFLAGS)
 LIBS    := -lbearssl -lmbedcrypto -ltommath
 
 # The client: transport, crypto, keys, the RPC client and the CLI.
-CLIENT_SRCS := remowt.c cli.c json.c \
+CLIENT_SRCS := remowt.c cli.c json.c batch.c \
                ssh_min.c userauth.c channel.c sshconfig.c kex.c proxy.c \
                cipher.c ed25519.c sshkey.c bcrypt_pbkdf.c hostkeys.c \
-               askpass.c sshagent.c deploy.c buf.c rpcclient.c
+               askpass.c sshagent.c deploy.c buf.c rpcclient.c \
+               tree.c progress.c tar.c shell.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
 CLIENT_OBJS += agents.o build/cross-agents.o
 
@@ -99,6 +100,13 @@ hostkeys.o: hostkeys.h sshkey.h
 askpass.o userauth.o: askpass.h
 proxy.o ssh_min.o: proxy.h
 deploy.o remowt.o: deploy.h rpcclient.h rpc.h
+batch.o remowt.o: batch.h cli.h json.h rpcclient.h rpc.h
+tree.o remowt.o: tree.h cli.h
+tree.o: json.h progress.h rpc.h rpcclient.h tar.h
+progress.o: progress.h
+tar.o: tar.h rpc.h
+cli.o json.o: json.h
+shell.o remowt.o: shell.h cli.h deploy.h rpcclient.h rpc.h ssh_min.h
 sshagent.o userauth.o ssh_min.o channel.o: sshagent.h
 
 # Unit tests: each links only the modules it tests.
@@ -133,8 +141,9 @@ FUZZ_SECONDS ?= 30
 
 # The client without its front end and agent deployment; includes
 # ssh_min.c and kex.c, and stands in for askpass.c.
-FUZZ_SRCS_fuzz_ssh := $(filter-out remowt.c cli.c json.c rpcclient.c deploy.c ssh_min.c \
-    kex.c askpass.c,$(CLIENT_SRCS))
+FUZZ_SRCS_fuzz_ssh := $(filter-out remowt.c cli.c json.c batch.c rpcclient.c \
+    deploy.c ssh_min.c kex.c askpass.c tree.c progress.c tar.c shell.c, \
+    $(CLIENT_SRCS))
 FUZZ_LIBS_fuzz_ssh := $(LIBS)
 FUZZ_ARGS_fuzz_ssh := -close_fd_mask=2
 tests/fuzz_ssh: ssh_min.c kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h \
@@ -187,6 +196,13 @@ tests/unit_ed25519_ct: tests/unit_ed25519.c ed25519.c buf.c ed25519.h buf.h
 UNIT_TESTS += tests/unit_sshkey tests/unit_hostkeys tests/unit_bcrypt_pbkdf
 UNIT_TESTS += tests/unit_ssh_regress tests/unit_kex
 UNIT_TESTS += tests/unit_tar
+UNIT_TESTS += tests/unit_json
+
+tests/unit_json: tests/unit_json.c json.c json.h
+	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_json.c json.c
+
+FUZZ_SRCS_fuzz_json := json.c
+tests/fuzz_json: $(FUZZ_SRCS_fuzz_json) json.h
 
 tests/unit_tar: tests/unit_tar.c tar.c tar.h rpc.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_tar.c tar.c

@@ -19,9 +19,12 @@
 
 #include <bearssl.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
+#include "shell.h"
+#include "tree.h"
 
 #define REMOWT_VERSION	"0.1"
 
@@ -1183,6 +1186,7 @@ struct exec_opts {
 	uint8_t ops[MAX_ENV_OPS];
 	char *strs[MAX_ENV_OPS];
 	int no_stdin;
+	int tty;		/* -t: on a terminal of the host's */
 };
 
 enum { OPT_CWD = 256, OPT_ENV, OPT_UNSET, OPT_CLEAR_ENV, OPT_TIMEOUT,
@@ -1198,6 +1202,9 @@ static int exec_opt(struct cli *cli, void *arg, int ch, const char *val)
 	switch (ch) {
 	case 'n':
 		o->no_stdin = 1;
+		break;
+	case 't':
+		o->tty = 1;
 		break;
 	case OPT_CWD:
 		x->cwd = val;
@@ -1356,6 +1363,8 @@ static int exec_run(struct cli *cli, struct exec_opts *o, char **argv)
 	o->req.env_strs = o->strs;
 	if (o->no_stdin)
 		o->req.flags |= RPC_EXEC_NO_STDIN;
+	if (o->tty)
+		return exec_on_terminal(cli, &o->req);
 	rpc_call_init(&call, NULL, NULL);
 	for (c = RPC_CHAN_OUT; c <= RPC_CHAN_ERR; c++) {
 		if (c == RPC_CHAN_ERR && (o->req.flags & RPC_EXEC_MERGE_ERR))
@@ -1392,7 +1401,7 @@ static int exec_run(struct cli *cli, struct exec_opts *o, char **argv)
 static int cmd_exec(struct cli *cli, int argc, char **argv)
 {
 	static const struct optdef defs[] = { { 'n', NULL, 0 },
-	    { OPT_CWD, "cwd", 1 }, { OPT_ENV, "env", 1 },
+	    { 't', NULL, 0 }, { OPT_CWD, "cwd", 1 }, { OPT_ENV, "env", 1 },
 	    { OPT_UNSET, "unset", 1 }, { OPT_CLEAR_ENV, "clear-env", 0 },
 	    { OPT_TIMEOUT, "timeout", 1 }, { OPT_MERGE, "merge-stderr", 0 },
 	    { 0, 0, 0 } };
@@ -1411,6 +1420,10 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage_error(cli);
+	if (o.tty && cli->json) {
+		warnx_("exec: -t and --json do not go together");
+		return usage_error(cli);
+	}
 	if ((rc = connect_agent(cli, host)) != 0)
 		return rc;
 	return exec_run(cli, &o, argv + i);
@@ -1687,15 +1700,32 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "exec", cmd_exec,
-	  "HOST [-n] [--cwd DIR] [--env K=V]... [--unset K] [--clear-env]\n"
-	  "    [--timeout SECONDS] [--merge-stderr] -- PROG [ARGS...]",
+	  "HOST [-n] [-t] [--cwd DIR] [--env K=V]... [--unset K]\n"
+	  "    [--clear-env] [--timeout SECONDS] [--merge-stderr] -- PROG [ARGS...]",
 	  "Run PROG (searched in PATH, no shell) with stdio passed through.\n"
 	  "Exit code: the program's; 128+N after death by signal N (also\n"
 	  "after --timeout, which kills the process group); 127 if PROG is\n"
 	  "not found, 126 if it cannot be run.  -n: stdin is /dev/null.\n"
+	  "-t: on a terminal of the host's (output and errors together), as\n"
+	  "shell runs it, escapes included.\n"
 	  "With --json, output is captured into the result object.\n" },
 	{ "sh", cmd_sh, "HOST 'COMMAND LINE'",
 	  "Run a command line through the remote shell.\n" },
+	{ "shell", cmd_shell,
+	  "[-t] [-e CHAR|none] [--no-agent] HOST [-- PROG [ARGS...]]",
+	  "The login shell on HOST (or PROG, run as exec runs it) on a terminal\n"
+	  "of its own there, through the agent: a rescue shell that needs no\n"
+	  "terminal from the SSH server.  Where the agent cannot run (no agent\n"
+	  "for that CPU, the stager failed), a line on stderr says so and the\n"
+	  "server's own terminal session is used instead; --no-agent uses it.\n"
+	  "The local terminal is in raw mode meanwhile and its size is\n"
+	  "followed.  After a newline, ~. disconnects (exit 255), ~? lists the\n"
+	  "escapes, ~~ sends one ~; -e sets another escape character (^X for\n"
+	  "a control character) or none.  When stdin is not a terminal, as\n"
+	  "with ssh: no terminal there, no raw mode, no escapes, and the shell\n"
+	  "reads stdin to its end; -t asks for the terminal all the same (the\n"
+	  "input should then end with exit: a terminal has no end of file).\n"
+	  "Exit code: the shell's; 128+N after death by signal N.\n" },
 	{ "ls", cmd_ls, "[-l] [-a] HOST:PATH...",
 	  "List directories, sorted by name; uid and gid are numeric.\n" },
 	{ "stat", cmd_stat, "[-L] HOST:PATH...",
@@ -1711,6 +1741,26 @@ static const struct command commands[] = {
 	  "disk, -m sets the mode (else kept, or 0666 less umask).\n" },
 	{ "get", cmd_get, "HOST:PATH LOCAL|-",
 	  "Copy a file from the target (- for stdout).\n" },
+	{ "push", cmd_push, "[-L] [-n] [-s] [--sync] [-c] [--delete] LOCAL...|- "
+	  "HOST:DIR",
+	  "Copy files, directories and symlinks into DIR on the host (made if\n"
+	  "missing): LOCAL goes to DIR/NAME, but LOCAL/ (trailing slash) or .\n"
+	  "fills DIR itself.  Modes and mtimes are kept, symlinks copied as\n"
+	  "symlinks; each file is written beside its target and renamed.  -\n"
+	  "reads a tar archive from stdin into DIR.\n"
+	  "  -L              follow symlinks: copy what they point to\n"
+	  "  --sync          skip files whose size and mtime match\n"
+	  "  -c, --checksum  compare SHA-256 instead (implies --sync)\n"
+	  "  --delete        remove what DIR has and the source lacks\n"
+	  "  -n, --dry-run   print what would change, change nothing\n"
+	  "  -s, --fsync     sync each file to disk\n"
+	  "A progress line shows on a terminal unless -q.  --json: one object\n"
+	  "per entry (\"action\": copied, updated, skipped, deleted) and a\n"
+	  "summary.  Exit 1 if any entry failed, 255 if the connection did.\n" },
+	{ "pull", cmd_pull, "[-L] [-n] [-s] [--sync] [-c] [--delete] "
+	  "HOST:PATH... LOCALDIR|-",
+	  "Copy trees from the host into LOCALDIR, as push does the other way\n"
+	  "(same options); - writes a tar archive to stdout instead.\n" },
 	{ "mkdir", cmd_mkdir, "[-p] [-m MODE] HOST:PATH...",
 	  "Make directories (-p: with parents, no error if present).\n" },
 	{ "rm", cmd_rm, "[-r] [-f] HOST:PATH...",
@@ -1726,6 +1776,37 @@ static const struct command commands[] = {
 	  "Print symbolic link targets.\n" },
 	{ "touch", cmd_touch, "[-t EPOCH_SECONDS] HOST:PATH...",
 	  "Set access and modification times, creating empty files.\n" },
+	{ "batch", cmd_batch, "HOST [--inflight N] < REQUESTS",
+	  "Run requests, one JSON object per line on stdin, over one\n"
+	  "connection with up to N (64) in flight; write one JSON answer line\n"
+	  "per request on stdout as each completes, in any order (requests\n"
+	  "in flight run side by side: send one that needs another's result\n"
+	  "after its answer):\n"
+	  "  {\"id\":1,\"op\":\"stat\",\"path\":\"/etc/hostname\"}\n"
+	  "  {\"id\":1,\"line\":1,\"op\":\"stat\",\"ok\":true,\"type\":\"file\",...}\n"
+	  "  {\"id\":\"x\",\"op\":\"exec\",\"argv\":[\"uname\",\"-m\"]}\n"
+	  "  {\"id\":\"x\",\"line\":2,\"op\":\"exec\",\"ok\":true,\"exit_code\":0,\n"
+	  "   \"stdout\":\"mips\\n\",\"stderr\":\"\",...}\n"
+	  "Ops and their fields ([optional]):\n"
+	  "  stat path [follow]     ls path        readlink path\n"
+	  "  read path [offset length encoding]   sum path       df path\n"
+	  "  put path data|data_b64|file [mode append fsync excl]\n"
+	  "  mkdir path [parents mode]            rm path [recursive force dir]\n"
+	  "  mv from to             chmod path mode    touch path [time]\n"
+	  "  chown path uid|gid [nofollow]        symlink target path\n"
+	  "  exec argv [cwd env clear_env timeout stdin|stdin_b64|stdin_file\n"
+	  "       merge_stderr max_output encoding]\n"
+	  "  signal request signal [group]        cancel request     info\n"
+	  "\"id\" (any scalar) is echoed as written; \"line\" is the request's\n"
+	  "line number.  A failure has \"ok\":false, \"error\" (an errno name)\n"
+	  "and \"message\".  Byte strings (paths, argv, data) that are not UTF-8\n"
+	  "use \\udcXX for byte XX; any such field F may be given as F_b64\n"
+	  "(base64) instead.  \"encoding\":\"base64\" answers data_b64,\n"
+	  "stdout_b64, stderr_b64.  Output kept: 4 MiB per stream unless\n"
+	  "max_output or length says otherwise (at most 64 MiB).  Exit code:\n"
+	  "0 if every request succeeded, 1 if one failed or a line was not a\n"
+	  "request, 255 if the connection failed (every request in flight is\n"
+	  "answered with ECONNRESET).  README and remowt(1) have the details.\n" },
 	{ "agent", cmd_agent, "clean HOST", "Remove the agents cached on HOST "
 	  "that this remowt does not carry,\nand uploads that were cut "
 	  "off.\n" },

@@ -473,6 +473,33 @@ int rpc_source_fd(struct rpc_call *call, int fd)
 	return 0;
 }
 
+int rpc_source_mem(struct rpc_call *call, const void *data, size_t len)
+{
+	struct rpc_source *s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return -1;
+	s->fd = -1;
+	s->mem = data;
+	s->mem_len = len;
+	call->source = s;
+	return 0;
+}
+
+int rpc_source_fn(struct rpc_call *call,
+    ssize_t (*fn)(void *, void *, size_t), void *arg)
+{
+	struct rpc_source *s;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return -1;
+	s->fd = -1;
+	s->fn = fn;
+	s->fn_arg = arg;
+	call->source = s;
+	return 0;
+}
+
 static void sink_flush(struct rpc_call *call, struct rpc_sink *s, int polled)
 {
 	size_t n, off = 0;
@@ -709,7 +736,27 @@ static int source_wants(const struct rpc_client *c, const struct rpc_call *call)
 	    buf_avail(&c->sq) < SQ_HIGH;
 }
 
-static void source_read(struct rpc_client *c, struct rpc_call *call)
+static ssize_t source_fill(struct rpc_source *s, uint8_t *p, size_t max)
+{
+	ssize_t n;
+
+	if (s->fn != NULL)
+		return s->fn(s->fn_arg, p, max);
+	if (s->fd < 0) {
+		if (max > s->mem_len - s->mem_off)
+			max = s->mem_len - s->mem_off;
+		memcpy(p, s->mem + s->mem_off, max);
+		s->mem_off += max;
+		return (ssize_t)max;
+	}
+	do
+		n = read(s->fd, p, max);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* One frame of data, or the end; -1 if nothing could be queued. */
+static int source_read(struct rpc_client *c, struct rpc_call *call)
 {
 	struct rpc_source *s = call->source;
 	size_t max = RPC_MAX_DATA, st;
@@ -718,30 +765,55 @@ static void source_read(struct rpc_client *c, struct rpc_call *call)
 	if (max > s->credit)
 		max = (size_t)s->credit;
 	if (frame_begin(c, RPC_S_DATA, call->id, &st) != 0)
-		return;
+		return -1;
 	buf_put_u8(&c->sq, RPC_CHAN_IN);
-	do
-		n = read(s->fd, c->sq.data + c->sq.len, max);
-	while (n < 0 && errno == EINTR);
+	n = source_fill(s, c->sq.data + c->sq.len, max);
 	if (n > 0) {
 		c->sq.len += (size_t)n;
 		frame_end(c, st, 0);
 		s->credit -= (uint64_t)n;
-		return;
+		return 0;
 	}
 	c->sq.len = st;
 	if (n < 0 && errno == EAGAIN)
-		return;
+		return 0;
 	if (n < 0) {
 		/* Never let a failed read look like a complete file. */
 		s->error = errno;
 		if (call->type == RPC_WRITE) {
 			rpc_cancel_detached(c, call->id);
-			return;
+			return 0;
 		}
 	}
 	s->eof = 1;
-	send_eof(c, call->id, RPC_CHAN_IN);
+	return send_eof(c, call->id, RPC_CHAN_IN);
+}
+
+/* Sources in memory or a function need no poll: they send while they
+ * have credit.  Returns how many frames were queued. */
+static int pump_mem_sources(struct rpc_client *c)
+{
+	struct rpc_call *call;
+	int n = 0;
+
+	for (call = c->calls; call != NULL; call = call->next)
+		while (!c->failed && call->source != NULL &&
+		    call->source->fd < 0 && source_wants(c, call) &&
+		    source_read(c, call) == 0)
+			n++;
+	return n;
+}
+
+/* Send what is queued, refilling from memory sources while the link
+ * takes everything; what it does not take waits for poll. */
+static void send_queued(struct rpc_client *c)
+{
+	int queued;
+
+	do {
+		queued = pump_mem_sources(c);
+		flush_send(c);
+	} while (!c->failed && queued > 0 && buf_avail(&c->sq) == 0);
 }
 
 static int sink_done(const struct rpc_sink *s)
@@ -787,7 +859,7 @@ static int add_local_fds(struct rpc_client *c, struct pollfd *pfd,
 
 	for (call = c->calls; call != NULL && n < MAX_POLL - 16;
 	    call = call->next) {
-		if (source_wants(c, call)) {
+		if (source_wants(c, call) && call->source->fd >= 0) {
 			pfd[n].fd = call->source->fd;
 			pfd[n].events = POLLIN;
 			map[n].call = call;
@@ -832,7 +904,7 @@ int rpc_run(struct rpc_client *c, int (*done)(void *), void *arg)
 	int nl, nloc, n, rc;
 
 	for (;;) {
-		flush_send(c);
+		send_queued(c);
 		if (c->failed)
 			return -1;
 		if (done != NULL ? done(arg) : rpc_client_pending(c) == 0)
@@ -1393,5 +1465,69 @@ int rpc_link_spawn(struct rpc_link *link, const char *path,
 	link->send = pipe_send;
 	link->close = pipe_close;
 	link->timeout = NULL;
+	return 0;
+}
+
+/* Terminals (RPC_EXEC_PTY). */
+
+int rpc_exec_pty(struct rpc_client *c, struct rpc_call *call,
+    const struct rpc_exec_req *x, const struct rpc_pty *pty)
+{
+	const char *term = pty->term != NULL ? pty->term : "";
+	struct buf *b;
+	size_t st, i, argc;
+	int rc;
+
+	if (pty->rows > RPC_WINSIZE_MAX || pty->cols > RPC_WINSIZE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (argc = 0; x->argv[argc] != NULL; argc++)
+		;
+	if ((b = req_begin(c, call, RPC_EXEC, &st)) == NULL)
+		return -1;
+	rc = buf_put_u32(b, x->flags | RPC_EXEC_PTY) |
+	    buf_put_u32(b, x->timeout_ms) |
+	    buf_put_u32(b, sink_window(call, RPC_CHAN_OUT)) |
+	    buf_put_cstring(b, x->cwd != NULL ? x->cwd : "") |
+	    buf_put_u32(b, (uint32_t)argc);
+	for (i = 0; i < argc; i++)
+		rc |= buf_put_cstring(b, x->argv[i]);
+	rc |= buf_put_u32(b, (uint32_t)x->nenv);
+	for (i = 0; i < x->nenv; i++)
+		rc |= buf_put_u8(b, x->env_ops[i]) |
+		    buf_put_cstring(b, x->env_strs[i]);
+	rc |= buf_put_u32(b, pty->rows) | buf_put_u32(b, pty->cols) |
+	    buf_put_cstring(b, term);
+	return req_end(c, call, st, rc);
+}
+
+int rpc_winsize(struct rpc_client *c, struct rpc_call *call, uint32_t target,
+    uint32_t rows, uint32_t cols)
+{
+	struct buf *b;
+	size_t st;
+
+	if (rows > RPC_WINSIZE_MAX || cols > RPC_WINSIZE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((b = req_begin(c, call, RPC_WINSIZE, &st)) == NULL)
+		return -1;
+	return req_end(c, call, st, buf_put_u32(b, target) |
+	    buf_put_u32(b, rows) | buf_put_u32(b, cols));
+}
+
+int rpc_winsize_detached(struct rpc_client *c, uint32_t target,
+    uint32_t rows, uint32_t cols)
+{
+	struct rpc_call *call = detached_call();
+
+	if (call == NULL)
+		return -1;
+	if (rpc_winsize(c, call, target, rows, cols) != 0) {
+		free(call);
+		return -1;
+	}
 	return 0;
 }

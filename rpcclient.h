@@ -113,9 +113,14 @@ struct rpc_sink {
 	int truncated;
 };
 
-/* Stream data from a local fd to the agent's stdin or file. */
+/* Stream data from a local fd, memory or a function, to the agent's
+ * stdin or file. */
 struct rpc_source {
-	int fd;
+	int fd;			/* -1: send mem[0..mem_len), or what fn gives */
+	const uint8_t *mem;
+	size_t mem_len, mem_off;
+	ssize_t (*fn)(void *, void *, size_t);
+	void *fn_arg;
 	int eof;		/* read hit EOF: S_EOF sent */
 	int stopped;		/* the agent wants no more */
 	int error;		/* errno of a failed local read */
@@ -192,6 +197,14 @@ int rpc_sink_fd(struct rpc_call *call, int chan, int fd, size_t window);
 int rpc_sink_mem(struct rpc_call *call, int chan, size_t window,
     size_t limit);
 int rpc_source_fd(struct rpc_call *call, int fd);
+/* The same from memory, sent as credit allows; data[0..len) must stay
+ * until the call is finished. */
+int rpc_source_mem(struct rpc_call *call, const void *data, size_t len);
+/* The same from fn(arg, buf, n), called as credit allows: it returns
+ * 1..n bytes, 0 at the end, or -1 with errno set; it may block, but
+ * must not answer EAGAIN. */
+int rpc_source_fn(struct rpc_call *call,
+    ssize_t (*fn)(void *, void *, size_t), void *arg);
 
 /* Requests.  Paths are byte strings.  Return 0 or -1 (E2BIG, ENOMEM). */
 int rpc_stat(struct rpc_client *, struct rpc_call *, const void *path,
@@ -244,5 +257,21 @@ int rpc_cancel(struct rpc_client *, struct rpc_call *, uint32_t target);
 int rpc_signal_detached(struct rpc_client *, uint32_t target, uint32_t sig,
     uint32_t flags);
 int rpc_cancel_detached(struct rpc_client *, uint32_t target);
+
+/* A terminal for an exec call: its size in characters and its type. */
+struct rpc_pty {
+	uint32_t rows, cols;		/* 0: unknown; at most 65535 */
+	const char *term;		/* TERM; NULL or "": left as it is */
+};
+
+/* EXEC on a terminal: x's flags and RPC_EXEC_PTY, with pty's fields.
+ * Output and echo come on RPC_CHAN_OUT only. */
+int rpc_exec_pty(struct rpc_client *, struct rpc_call *,
+    const struct rpc_exec_req *x, const struct rpc_pty *pty);
+/* Resize the terminal of the exec call target. */
+int rpc_winsize(struct rpc_client *, struct rpc_call *, uint32_t target,
+    uint32_t rows, uint32_t cols);
+int rpc_winsize_detached(struct rpc_client *, uint32_t target,
+    uint32_t rows, uint32_t cols);
 
 #endif

@@ -210,6 +210,9 @@ tests/unit_tar: tests/unit_tar.c tar.c tar.h rpc.h buf.h
 tests/unit_kex: tests/unit_kex.c kex.c buf.c kex.h buf.h
 	$(CC) $(ALL_CFLAGS) -I. -o $@ tests/unit_kex.c kex.c buf.c $(LIBS)
 
+# What looks for secrets left on the stack and the heap.
+tests/unit_kex tests/unit_cipher tests/unit_sshkey: tests/residue.h
+
 # The fuzzer's regression inputs, replayed through its harness.
 tests/unit_ssh_regress: tests/unit_ssh_regress.c tests/fuzz_ssh.c ssh_min.c \
     kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h

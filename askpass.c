@@ -43,25 +43,31 @@ static int read_line(int fd, char *out, size_t outsz)
 {
 	size_t n = 0;
 	ssize_t r;
-	char ch;
+	char ch = '\0';
+	int rc = 0;
 
 	for (;;) {
 		r = read(fd, &ch, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return n > 0 ? 0 : -1;
+		if (r <= 0) {
+			rc = n > 0 ? 0 : -1;
+			break;
+		}
 		if (ch == '\n' || ch == '\r')
 			break;
 		if (n + 1 >= outsz) {
 			wipe(out, outsz);
-			return -1;
+			rc = -1;
+			break;
 		}
 		out[n++] = ch;
 		out[n] = '\0';
 	}
 	out[n] = '\0';
-	return 0;
+	/* Without a newline, ch is the secret's last byte. */
+	wipe(&ch, sizeof ch);
+	return rc;
 }
 
 static int from_program(const char *prompt, char *out, size_t outsz)

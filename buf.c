@@ -253,12 +253,37 @@ int buf_put_mpint(struct buf *b, const uint8_t *p, size_t n)
 	return buf_put_bytes(b, p, n);
 }
 
+/*
+ * Byte by byte through a volatile pointer: no store can be elided, and
+ * no call into libc either, whose first use through the PLT would have
+ * the dynamic linker save every register, secrets included, on the
+ * stack below.
+ */
 void wipe(void *p, size_t n)
 {
 	volatile uint8_t *v = p;
 
 	while (n-- > 0)
 		*v++ = 0;
+}
+
+/* Deeper than the packet layer and its calls into BearSSL and mbedtls
+ * ever go below a caller. */
+#define WIPE_STACK_BYTES (64 * 1024)
+
+/*
+ * Not inlined, so that the array lies right below the caller's frame;
+ * not instrumented, so that under ASan no redzone between the two is
+ * left as it was.
+ */
+__attribute__((noinline, no_sanitize_address)) void wipe_stack(void)
+{
+	uint8_t frame[WIPE_STACK_BYTES];
+	volatile uint8_t *v = frame;
+	size_t i;
+
+	for (i = 0; i < sizeof frame; i++)
+		v[i] = 0;
 }
 
 int ct_memcmp(const void *a, const void *b, size_t n)

@@ -106,8 +106,14 @@ static inline void store_be64(uint8_t *p, uint64_t v)
 	store_be32(p + 4, (uint32_t)v);
 }
 
-/* Zero memory in a way the compiler may not elide. */
+/* Zero memory in a way the compiler may not elide.  Every secret is
+ * wiped with this, nothing else. */
 void wipe(void *p, size_t n);
+/* Zero the stack below the caller, where library code that keeps
+ * key-derived temporaries in locals left them (BearSSL's X25519 copies
+ * the scalar, its AES-NI code the round keys).  Call it after the last
+ * call that touched a secret. */
+void wipe_stack(void);
 /* Compare in time that depends only on n: 0 when equal. */
 int ct_memcmp(const void *a, const void *b, size_t n);
 

@@ -431,6 +431,8 @@ pktc_init(struct pktc *c, const struct cipher_alg *cipher,
 		br_hmac_key_init(&c->mac_kc, mac_hash(mac), mac_key,
 		    mac->key_len);
 	}
+	/* The AES key schedule was computed in locals. */
+	wipe_stack();
 	return 0;
 }
 
@@ -438,6 +440,9 @@ void
 pktc_wipe(struct pktc *c)
 {
 	wipe(c, sizeof *c);
+	/* BearSSL's AES code copies the round keys into locals, the first
+	 * of which is the key itself. */
+	wipe_stack();
 }
 
 size_t

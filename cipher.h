@@ -97,6 +97,8 @@ extern const char mac_all_list[];
 int pktc_init(struct pktc *c, const struct cipher_alg *cipher,
     const struct mac_alg *mac, const uint8_t *key, const uint8_t *iv,
     const uint8_t *mac_key, int encrypt);
+/* Zero the state, and the stack below the caller where sealing and
+ * opening left copies of round keys. */
 void pktc_wipe(struct pktc *c);
 
 /* Padding block size and trailing tag size of this direction. */

@@ -841,5 +841,5 @@ ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t len,
 	ge_neg(&a);
 	ge_double_scalarmult_vartime(&check, sig + 32, k, &a);
 	ge_encode(enc, &check);
-	return memcmp(enc, sig, 32) == 0 ? 0 : -1;
+	return ct_memcmp(enc, sig, 32) == 0 ? 0 : -1;
 }

@@ -110,8 +110,10 @@ static int curve25519_finish(struct kex_state *k, const uint8_t *peer,
 	if (peer_len != 32)
 		return -1;
 	memcpy(secret, peer, 32);
-	if (ec->mul(secret, 32, k->priv, k->priv_len, BR_EC_curve25519) != 1)
+	if (ec->mul(secret, 32, k->priv, k->priv_len, BR_EC_curve25519) != 1) {
+		wipe(secret, 32);
 		return -1;
+	}
 	/* A low-order peer point gives an all-zero secret (RFC 7748 6.1). */
 	for (i = 0; i < 32; i++)
 		zero |= secret[i];
@@ -252,31 +254,45 @@ out:
 
 int kex_start(struct kex_state *k, const struct kex_alg *alg)
 {
+	int r = -1;
+
 	memset(k, 0, sizeof *k);
 	k->alg = alg;
 	switch (alg->method) {
 	case KEX_CURVE25519:
-		return curve25519_start(k);
+		r = curve25519_start(k);
+		break;
 	case KEX_NISTP256:
-		return nistp256_start(k);
+		r = nistp256_start(k);
+		break;
 	case KEX_DH_GROUP14:
-		return dh_start(k);
+		r = dh_start(k);
+		break;
 	}
-	return -1;
+	if (r != 0)
+		kex_wipe(k);
+	wipe_stack();
+	return r;
 }
 
 int kex_finish(struct kex_state *k, const uint8_t *peer, size_t peer_len,
     uint8_t *secret, size_t *secret_len)
 {
+	int r = -1;
+
 	switch (k->alg->method) {
 	case KEX_CURVE25519:
-		return curve25519_finish(k, peer, peer_len, secret, secret_len);
+		r = curve25519_finish(k, peer, peer_len, secret, secret_len);
+		break;
 	case KEX_NISTP256:
-		return nistp256_finish(k, peer, peer_len, secret, secret_len);
+		r = nistp256_finish(k, peer, peer_len, secret, secret_len);
+		break;
 	case KEX_DH_GROUP14:
-		return dh_finish(k, peer, peer_len, secret, secret_len);
+		r = dh_finish(k, peer, peer_len, secret, secret_len);
+		break;
 	}
-	return -1;
+	wipe_stack();
+	return r;
 }
 
 void kex_wipe(struct kex_state *k)
@@ -312,4 +328,5 @@ void kex_derive(const br_hash_class *hash, const uint8_t *kmp, size_t kmp_len,
 	}
 	wipe(block, sizeof block);
 	wipe(&ctx, sizeof ctx);
+	wipe_stack();
 }

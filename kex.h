@@ -44,22 +44,26 @@ struct kex_state {
 	size_t pub_len;
 };
 
-/* Make an ephemeral key pair for alg. */
+/* Make an ephemeral key pair for alg; on failure no private value is
+ * left in k. */
 int kex_start(struct kex_state *k, const struct kex_alg *alg);
 /*
  * Combine with the server's public value.  The shared secret K is
  * returned as a big-endian magnitude for mpint encoding.  -1 if the
  * peer's value is invalid (off the curve, out of range, or an all-zero
- * X25519 result).
+ * X25519 result); secret then holds nothing of K.  The private value
+ * stays in k until kex_wipe().
  */
 int kex_finish(struct kex_state *k, const uint8_t *peer, size_t peer_len,
     uint8_t *secret, size_t *secret_len);
+/* Zero the private value; the public one stays for the exchange hash. */
 void kex_wipe(struct kex_state *k);
 
 /*
  * RFC 4253 7.2: out[0..need) = HASH(K || H || letter || session_id),
  * extended with HASH(K || H || out-so-far).  kmp is K already encoded as
- * an mpint (with its length prefix).
+ * an mpint (with its length prefix).  Nothing of K or out is left
+ * behind but out itself.
  */
 void kex_derive(const br_hash_class *hash, const uint8_t *kmp, size_t kmp_len,
     const uint8_t *h, size_t h_len, char letter, const uint8_t *session_id,

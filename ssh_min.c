@@ -149,8 +149,11 @@ static int pkt_send(struct ssh_conn *c, struct buf *b)
 	size_t bs = 8, padlen, plen, tag = 0;
 	int excluded = 0;
 
-	if (c->dead)
+	if (c->dead) {
+		/* Never sealed, so still plaintext: a password perhaps. */
+		wipe(b->data, b->len);
 		return -1;
+	}
 	if (c->enc_out) {
 		bs = pktc_block_len(&c->pc_out);
 		excluded = pktc_length_excluded(&c->pc_out);
@@ -568,6 +571,7 @@ static size_t exchange_hash(struct ssh_conn *c, const uint8_t *ks,
 	}
 	hash_mpint(hc, &ctx, k, k_len);
 	hc->out(&ctx.vtable, h);
+	wipe(&ctx, sizeof ctx);        /* its last block holds part of K */
 	return (hc->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
 }
 
@@ -769,24 +773,30 @@ static int recv_kex_reply(struct ssh_conn *c, struct buf *msg)
 	if (buf_skip(msg, 1) || buf_get_string(msg, &ks, &ks_len) ||
 	    (dh ? buf_get_mpint(msg, &qs, &qs_len) :
 	    buf_get_string(msg, &qs, &qs_len)) ||
-	    buf_get_string(msg, &sig, &sig_len) || buf_avail(msg) != 0)
-		return ssh_fail(c, "protocol error: malformed KEX reply");
+	    buf_get_string(msg, &sig, &sig_len) || buf_avail(msg) != 0) {
+		ssh_fail(c, "protocol error: malformed KEX reply");
+		goto out;
+	}
 	if (c->session_id_len > 0) {
 		/* A rekey must present the same host key. */
-		if (ks_len != key->blob_len || memcmp(ks, key->blob, ks_len))
-			return ssh_fail(c, "the server's host key changed "
-			    "during a rekey");
+		if (ks_len != key->blob_len || memcmp(ks, key->blob, ks_len)) {
+			ssh_fail(c, "the server's host key changed during a "
+			    "rekey");
+			goto out;
+		}
 	} else if (sshkey_from_blob(key, ks, ks_len) != 0) {
-		return ssh_fail(c, "the server sent a host key remowt cannot "
-		    "parse");
+		ssh_fail(c, "the server sent a host key remowt cannot parse");
+		goto out;
 	}
-	if (!sshkey_alg_matches(c->hostkey_alg, key->type))
-		return ssh_fail(c, "the server's host key is not of the "
-		    "negotiated type %s", c->hostkey_alg);
+	if (!sshkey_alg_matches(c->hostkey_alg, key->type)) {
+		ssh_fail(c, "the server's host key is not of the negotiated "
+		    "type %s", c->hostkey_alg);
+		goto out;
+	}
 	if (kex_finish(&c->kex, qs, qs_len, k, &k_len) != 0) {
-		kex_wipe(&c->kex);
-		return ssh_fail(c, "key exchange failed: the server's public "
-		    "value is invalid");
+		ssh_fail(c, "key exchange failed: the server's public value "
+		    "is invalid");
+		goto out;
 	}
 	kex_wipe(&c->kex);
 	h_len = exchange_hash(c, ks, ks_len, qs, qs_len, k, k_len, h);
@@ -804,8 +814,11 @@ static int recv_kex_reply(struct ssh_conn *c, struct buf *msg)
 	if (derive_keys(c, k, k_len, h, h_len) == 0 && send_newkeys(c) == 0)
 		rc = 0;
 out:
+	kex_wipe(&c->kex);
 	wipe(k, sizeof k);
 	wipe(h, sizeof h);
+	/* The hashes' finalisers copied their last block, K among it. */
+	wipe_stack();
 	return rc;
 }
 
@@ -1408,10 +1421,15 @@ void ssh_close(struct ssh_conn *c)
 		wipe(c->rbuf, RBUF_SIZE);
 		free(c->rbuf);
 	}
-	free(c->wbuf);
+	/* A packet built but never sent is still plaintext there. */
+	if (c->wbuf != NULL) {
+		wipe(c->wbuf, WBUF_SIZE);
+		free(c->wbuf);
+	}
 	ssh_chan_free_all(c);
 	wipe(c, sizeof *c);
 	free(c);
+	wipe_stack();
 }
 
 int ssh_report(struct ssh_conn *c)

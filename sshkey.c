@@ -499,18 +499,28 @@ static int sign_rsa(const struct sshkey *k, const char *alg,
 int sshkey_sign(const struct sshkey *k, const char *alg,
     const uint8_t *data, size_t dlen, struct buf *out)
 {
+	int r;
+
 	if (!k->has_private || !sshkey_alg_matches(alg, k->type))
 		return -1;
 	switch (k->type) {
 	case KEY_ED25519:
-		return sign_ed25519(k, data, dlen, out);
+		r = sign_ed25519(k, data, dlen, out);
+		break;
 	case KEY_ECDSA_P256:
-		return sign_ecdsa(k, data, dlen, out);
+		r = sign_ecdsa(k, data, dlen, out);
+		break;
 	case KEY_RSA:
-		return sign_rsa(k, alg, data, dlen, out);
+		r = sign_rsa(k, alg, data, dlen, out);
+		break;
 	default:
-		return -1;
+		r = -1;
+		break;
 	}
+	/* BearSSL's signers leave key-derived values in their locals: the
+	 * ECDSA nonce generator's state, RSA CRT intermediates. */
+	wipe_stack();
+	return r;
 }
 
 /* Types whose private half sshkey_sign() can use. */
@@ -880,7 +890,7 @@ static int ec_set_private(struct sshkey *k, const uint8_t *d, size_t dlen)
 	sk.xlen = sizeof x;
 	if (p256_scalar_ok(x) &&
 	    br_ec_compute_pub(br_ec_get_default(), &pk, q, &sk) ==
-	    sizeof k->ec_q && memcmp(q, k->ec_q, sizeof k->ec_q) == 0) {
+	    sizeof k->ec_q && ct_memcmp(q, k->ec_q, sizeof k->ec_q) == 0) {
 		memcpy(k->ec_d, x, sizeof x);
 		r = 0;
 	}
@@ -1199,12 +1209,10 @@ static int decrypt_private_section(struct sshkey *k,
 		return SSHKEY_ERR;
 	}
 	/* An empty passphrase is refused here, and never encrypts a key. */
-	if (bcrypt_pbkdf(passphrase, strlen(passphrase), salt, saltlen,
-	    keyiv, c->keylen + c->ivlen, rounds) != 0) {
-		set_error(err, errlen, "incorrect passphrase");
-		return SSHKEY_BAD_PASSPHRASE;
-	}
-	r = key_decrypt(c, keyiv, priv, privlen, tag);
+	r = bcrypt_pbkdf(passphrase, strlen(passphrase), salt, saltlen, keyiv,
+	    c->keylen + c->ivlen, rounds);
+	if (r == 0)
+		r = key_decrypt(c, keyiv, priv, privlen, tag);
 	wipe(keyiv, sizeof keyiv);
 	if (r != 0) {
 		set_error(err, errlen, "incorrect passphrase");
@@ -1630,6 +1638,9 @@ int sshkey_load_private_pp(struct sshkey *k, const char *path,
 		sshkey_wipe(k);
 	else
 		wipe(k, sizeof *k);
+	/* SHA-512 of the passphrase and of the seed, and BearSSL's EC code,
+	 * leave copies in their locals. */
+	wipe_stack();
 	return r;
 }
 

@@ -699,6 +699,10 @@ int ssh_userauth(struct ssh_conn *c)
 	    setting(o->password_auth, 1) && allowed(c, "password") &&
 	    tries < prompts; tries++)
 		r = try_password(c);
+	/* Passphrases, passwords and keys went through the frames below:
+	 * copies the code above does not know of (registers the dynamic
+	 * linker saved there, say) go with them. */
+	wipe_stack();
 	if (r < 0)
 		return -1;
 	if (r == 0)

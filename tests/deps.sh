@@ -19,7 +19,8 @@ PKGS=(
 	qemu-user-static
 	# scripted peers, test vectors
 	python3 python3-cryptography python3-cryptography-vectors openssl
-	time # GNU time: peak RSS (t_hostile)
+	time # GNU time: peak RSS (t_hostile, t_load)
+	gdb # gcore: core images of live sessions (t_secrets)
 	# test rig: ss, unshare/setpriv/setsid, timeout, ps; benchmarks
 	iproute2 util-linux coreutils procps tmux socat hyperfine
 	busybox # a second tar implementation, for unit_tar

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "residue.h"
+
 #define PAYLOAD_MAX	32768
 #define PKT_MAX		(4 + 1 + PAYLOAD_MAX + 255)
 
@@ -1075,6 +1077,63 @@ moved(const struct combo *cb, const struct variant *v)
 	return why;
 }
 
+/*
+ * Keys installed, a few packets each way, then pktc_wipe(): both states
+ * are all zero, and no 16 bytes of the key, the IV or the MAC key are
+ * left on the stack below (key schedules are computed in locals).
+ */
+static const char *
+teardown(const struct combo *cb, const struct variant *v)
+{
+	static uint8_t key[PKTC_MAX_KEY], iv[PKTC_MAX_IV], mac_key[PKTC_MAX_KEY];
+	uint8_t tag[PKTC_MAX_TAG];
+	struct pktc tx, rx;
+	const char *why = NULL;
+	size_t len;
+	uint32_t seq;
+	int left;
+
+	rnd_fill(key, sizeof key);
+	rnd_fill(iv, sizeof iv);
+	rnd_fill(mac_key, sizeof mac_key);
+	if (pair_init(&tx, &rx, cb->cipher, cb->mac, v, key, iv, mac_key) != 0)
+		return "pktc_init failed";
+	for (seq = 0; why == NULL && seq < 3; seq++) {
+		len = build_packet(&tx, wire_buf, 100 + seq);
+		pktc_seal(&tx, seq, wire_buf, len, tag);
+		if (pktc_get_length(&rx, seq, wire_buf) != len - 4 ||
+		    pktc_open(&rx, seq, wire_buf, len, tag) != 0)
+			why = "authentic packet refused";
+	}
+	pktc_wipe(&tx);
+	pktc_wipe(&rx);
+	left = residue_stack(key, cb->cipher->key_len) ||
+	    (cb->cipher->iv_len > 0 && residue_stack(iv, cb->cipher->iv_len)) ||
+	    (cb->mac != NULL && residue_stack(mac_key, cb->mac->key_len));
+	if (why == NULL && (!all_zero((const uint8_t *)&tx, sizeof tx) ||
+	    !all_zero((const uint8_t *)&rx, sizeof rx)))
+		why = "pktc_wipe left state";
+	if (why == NULL && left)
+		why = "key material left on the stack";
+	return why;
+}
+
+static void
+test_teardown(void)
+{
+	struct combo cb[32];
+	size_t i, n, v;
+
+	report(residue_selftest() == 0 ? NULL : "a planted secret was not "
+	    "found", "residue search sees what is left behind (control)");
+	n = all_combos(cb, sizeof cb / sizeof cb[0]);
+	for (v = 0; v < NVARIANTS; v++)
+		for (i = 0; i < n; i++)
+			report(teardown(&cb[i], &variants[v]),
+			    "teardown leaves no key material %s (%s)",
+			    cb[i].name, variants[v].name);
+}
+
 static void
 test_combos(void)
 {
@@ -1194,5 +1253,6 @@ main(int argc, char **argv)
 	test_ctr_carry();
 	test_kats();
 	test_combos();
+	test_teardown();
 	return failures != 0;
 }

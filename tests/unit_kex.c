@@ -1,13 +1,16 @@
 /*
  * unit_kex.c - key exchange primitives against published vectors: NIST
  * CAVS ECC CDH validity tests for P-256, RFC 7748 for X25519, and the
- * group14 range checks.
+ * group14 range checks; and that no private value, shared secret or
+ * derived key outlives its use.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "kex.h"
+#include "residue.h"
 
 #define VECTORS "/usr/lib/python3/dist-packages/cryptography_vectors/" \
 	"asymmetric/"
@@ -215,12 +218,110 @@ static void group14(void)
 	    "group14 refuses f above p - 2", "accepted");
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	while (n-- > 0)
+		acc |= *p++;
+	return acc == 0;
+}
+
+/*
+ * One exchange between two parties of method name, then the keys of a
+ * direction derived from it, as the transport does.  Right after each
+ * step the stack below must hold nothing of our private value, of K or
+ * of the derived keys; kex_wipe() must zero the private value and keep
+ * the public one for the exchange hash.
+ */
+static void exchange_leaves_nothing(const char *name)
+{
+	const struct kex_alg *alg = kex_by_name(name);
+	struct kex_state a, b;
+	uint8_t ka[KEX_MAX_SECRET], kb[KEX_MAX_SECRET];
+	uint8_t kmp[4 + 1 + KEX_MAX_SECRET], h[KEX_MAX_HASH], keys[64];
+	struct buf m;
+	size_t la, lb;
+	int start_left, finish_left, derive_left, agree;
+	char tname[160];
+
+	memset(h, 0x5a, sizeof h);
+	if (alg == NULL || kex_start(&a, alg) != 0) {
+		result(0, name, "kex_start failed");
+		return;
+	}
+	start_left = residue_stack(a.priv, a.priv_len);
+	if (kex_start(&b, alg) != 0) {
+		result(0, name, "kex_start failed");
+		return;
+	}
+	agree = kex_finish(&a, b.pub, b.pub_len, ka, &la) == 0;
+	finish_left = residue_stack(a.priv, a.priv_len) ||
+	    (agree && residue_stack(ka, la));
+	agree = agree && kex_finish(&b, a.pub, a.pub_len, kb, &lb) == 0 &&
+	    la == lb && memcmp(ka, kb, la) == 0;
+	buf_init(&m, kmp, sizeof kmp);
+	buf_put_mpint(&m, ka, la);
+	kex_derive(alg->hash, kmp, m.len, h, 32, 'C', h, 32, keys,
+	    sizeof keys);
+	derive_left = residue_stack(keys, sizeof keys) ||
+	    residue_stack(ka, la);
+
+	snprintf(tname, sizeof tname, "%s: the parties agree", name);
+	result(agree, tname, "different secrets");
+	snprintf(tname, sizeof tname, "%s: kex_start leaves no copy of the "
+	    "private value on the stack", name);
+	result(!start_left, tname, "found below the caller");
+	snprintf(tname, sizeof tname, "%s: kex_finish leaves no copy of the "
+	    "private value or of K on the stack", name);
+	result(!finish_left, tname, "found below the caller");
+	snprintf(tname, sizeof tname, "%s: kex_derive leaves no copy of K or "
+	    "of the keys on the stack", name);
+	result(!derive_left, tname, "found below the caller");
+
+	kex_wipe(&a);
+	kex_wipe(&b);
+	snprintf(tname, sizeof tname, "%s: kex_wipe zeroes the private value "
+	    "and keeps the public one", name);
+	result(a.priv_len == 0 && all_zero(a.priv, sizeof a.priv) &&
+	    b.priv_len == 0 && all_zero(b.priv, sizeof b.priv) &&
+	    a.pub_len > 0 && !all_zero(a.pub, a.pub_len), tname,
+	    "state left");
+	wipe(ka, sizeof ka);
+	wipe(kb, sizeof kb);
+	wipe(kmp, sizeof kmp);
+	wipe(keys, sizeof keys);
+}
+
+/* A low-order peer: K is refused and not left in the output. */
+static void x25519_refusal_leaves_nothing(void)
+{
+	struct kex_state k;
+	uint8_t zero[32] = { 0 }, secret[KEX_MAX_SECRET];
+	size_t slen;
+
+	memset(secret, 0xa5, sizeof secret);
+	kex_start(&k, kex_by_name("curve25519-sha256"));
+	result(kex_finish(&k, zero, 32, secret, &slen) != 0 &&
+	    all_zero(secret, 32) && !residue_stack(k.priv, k.priv_len),
+	    "x25519: a refused exchange leaves nothing of the secret",
+	    "secret written or private value on the stack");
+	kex_wipe(&k);
+}
+
 int main(void)
 {
+	residue_init();
+	result(residue_selftest() == 0, "residue search sees what is left "
+	    "behind (control)", "a planted secret was not found");
 	nist_p256();
 	rfc7748();
 	x25519_low_order();
 	p256_off_curve();
 	group14();
+	exchange_leaves_nothing("curve25519-sha256");
+	exchange_leaves_nothing("ecdh-sha2-nistp256");
+	exchange_leaves_nothing("diffie-hellman-group14-sha256");
+	x25519_refusal_leaves_nothing();
 	return failures != 0;
 }

@@ -6,7 +6,8 @@
  * their public halves as ssh-keygen -y sees them (NAME.pub), their
  * fingerprints (NAME.fp) and SSHSIG signatures of DIR/msg (NAME.sshsig).
  * Our own signatures are checked back with `ssh-keygen -Y verify`, and
- * ssh-rsa ones with `openssl dgst`.
+ * ssh-rsa ones with `openssl dgst`.  Loads and signatures must leave no
+ * copy of a private key or a passphrase on the stack or the heap.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <mbedtls/rsa.h>
 
 #include "buf.h"
+#include "residue.h"
 #include "sshkey.h"
 
 #define SIG_ARMOR_BEGIN "-----BEGIN SSH SIGNATURE-----"
@@ -1328,6 +1330,159 @@ static void test_encrypted_tamper(void)
 	    "malformed key file");
 }
 
+/*
+ * Residue: right after sshkey_load_private_pp() or sshkey_sign(), neither
+ * the stack below the caller nor the heap may hold 16 bytes of a private
+ * part of k, or the passphrase, whether the call worked or failed.
+ * Inlined, so that no frame of its own lies over what it looks at.
+ */
+static inline __attribute__((always_inline)) const char *
+key_left(const struct sshkey *k, const char *pass)
+{
+	const uint8_t *part[5];
+	size_t len[5], n = 0, i;
+
+	switch (k->type) {
+	case KEY_ED25519:
+		part[n] = k->ed25519_seed;
+		len[n++] = sizeof k->ed25519_seed;
+		break;
+	case KEY_ECDSA_P256:
+		part[n] = k->ec_d;
+		len[n++] = sizeof k->ec_d;
+		break;
+	case KEY_RSA:
+		part[n] = k->rsa_p;
+		len[n++] = k->rsa_p_len;
+		part[n] = k->rsa_q;
+		len[n++] = k->rsa_q_len;
+		part[n] = k->rsa_dp;
+		len[n++] = k->rsa_dp_len;
+		part[n] = k->rsa_dq;
+		len[n++] = k->rsa_dq_len;
+		part[n] = k->rsa_iq;
+		len[n++] = k->rsa_iq_len;
+		break;
+	default:
+		return "no private key to look for";
+	}
+	for (i = 0; i < n; i++) {
+		if (len[i] == 0)
+			return "an empty private part";
+		if (residue_stack(part[i], len[i]))
+			return "the private key on the stack";
+		if (residue_heap(part[i], len[i]) == 1)
+			return "the private key on the heap";
+	}
+	if (pass != NULL && residue_stack(pass, strlen(pass)))
+		return "the passphrase on the stack";
+	if (pass != NULL && residue_heap(pass, strlen(pass)) == 1)
+		return "the passphrase on the heap";
+	return NULL;
+}
+
+/* Load file, sign with every algorithm of its type, and look each time. */
+static void residue_of(const char *file, const char *pass)
+{
+	struct sshkey k;
+	struct buf b;
+	uint8_t data[64], sig[1200];
+	char err[256], tname[160];
+	const char *const *alg;
+	const char *where;
+	int r;
+
+	memset(data, 0x3c, sizeof data);
+	err[0] = '\0';
+	r = sshkey_load_private_pp(&k, path(file), pass, err, sizeof err);
+	where = r == 0 ? key_left(&k, pass) : err;
+	snprintf(tname, sizeof tname, "%s: a load leaves no copy of the key "
+	    "or the passphrase", file);
+	report(r == 0 && where == NULL, tname, "%s", where);
+	if (r != 0)
+		return;
+	for (alg = algs_of(k.type); *alg != NULL; alg++) {
+		buf_init(&b, sig, sizeof sig);
+		r = sshkey_sign(&k, *alg, data, sizeof data, &b);
+		where = r == 0 ? key_left(&k, NULL) : "signing failed";
+		snprintf(tname, sizeof tname, "%s: a %s signature leaves no "
+		    "copy of the key", file, *alg);
+		report(where == NULL, tname, "%s", where);
+	}
+	sshkey_wipe(&k);
+}
+
+/* The key of enc-ed25519, learnt from a good load, for the failed ones. */
+static struct sshkey known;
+
+/* A load of an altered enc-ed25519 that fails after decrypting. */
+static void residue_of_failure(const char *tname, const struct keyfile *kf,
+    size_t off, uint8_t x, const char *pass, int rc)
+{
+	static struct keyfile t;
+	struct sshkey k;
+	char err[256];
+	const char *where;
+	int r;
+
+	t = *kf;
+	t.raw[off] ^= x;
+	if (write_armored(path("tampered"), KEY_ARMOR_BEGIN, KEY_ARMOR_END,
+	    t.raw, t.len) != 0) {
+		report(0, tname, "cannot write");
+		return;
+	}
+	r = sshkey_load_private_pp(&k, path("tampered"), pass, err,
+	    sizeof err);
+	where = key_left(&known, pass);
+	report(r == rc && where == NULL && private_zero(&k), tname,
+	    "returned %d (%s), %s", r, err, where ? where : "k not wiped");
+}
+
+static void test_residue(void)
+{
+	static const struct {
+		const char *file;
+		const char *pass;
+	} cases[] = {
+		{ "ed25519", NULL }, { "ecdsa", NULL }, { "rsa", NULL },
+		{ "rsabig", NULL },
+		{ "enc-ed25519", PASS }, { "enc-ecdsa", PASS },
+		{ "enc-rsa", PASS }, { "z-aes256-cbc", PASS },
+		{ "z-aes128-gcm", PASS },
+		{ "pem-rsa", NULL }, { "pem-ecdsa", NULL }, { "p8-rsa", NULL },
+		{ "p8-ecdsa", NULL }, { "ossl-ed25519", NULL },
+	};
+	static struct keyfile kf;
+	char err[256];
+	size_t i;
+	int r;
+
+	r = residue_selftest();
+	report(r == 0, "residue search sees what is left behind (control)",
+	    "a planted secret was not found");
+	if (RESIDUE_ASAN)
+		printf("# ASan: the heap is not searched\n");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		residue_of(cases[i].file, cases[i].pass);
+
+	r = sshkey_load_private_pp(&known, path("enc-ed25519"), PASS, err,
+	    sizeof err);
+	if (r != 0 || keyfile_load(path("enc-ed25519"), &kf) != 0) {
+		report(0, "residue of failed loads", "cannot load enc-ed25519");
+		return;
+	}
+	residue_of_failure("a wrong passphrase leaves no copy of it", &kf,
+	    0, 0, "pass phrasE", SSHKEY_BAD_PASSPHRASE);
+	residue_of_failure("decrypted, then refused (bad padding): no copy "
+	    "of the key or the passphrase", &kf,
+	    kf.priv_off + kf.priv_len - 1, 0x80, PASS, SSHKEY_ERR);
+	residue_of_failure("decrypted, then refused (seed does not give the "
+	    "public key): no copy left", &kf, kf.priv_off + kf.priv_len / 2,
+	    0x01, PASS, SSHKEY_ERR);
+	sshkey_wipe(&known);
+}
+
 /* The DER inside PEM file name, whose block has this label. */
 static long pem_der(const char *name, const char *label, uint8_t *out,
     size_t outsz)
@@ -1855,6 +2010,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "unit_sshkey: DIR must not contain quotes\n");
 		return 2;
 	}
+
+	/* First: what the other cases leave on the heap is theirs. */
+	residue_init();
+	test_residue();
 
 	test_base64();
 	test_public("ed25519", KEY_ED25519);

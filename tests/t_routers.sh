@@ -321,6 +321,52 @@ check_shell() {
 	tend
 }
 
+# A tree pushed and pulled back, and a batch, on the router's agent.
+check_tree() {
+	local a=$1 s=$2 src=$T/tree-src back=$T/tree-back
+	rm -rf "$src" "$back" "$RROOT/tmp/t"
+	mkdir -p "$src/d e/empty" "$src/sub"
+	printf 'x' >"$src/sub/one"
+	: >"$src/d e/zero"
+	head -c 70000 /dev/urandom >"$src/sub/big"
+	printf 'q' >"$src/it's \"q\" \$x"
+	ln -s sub/one "$src/link"
+	chmod 0640 "$src/sub/one"
+	touch -d @1000000000 "$src/sub/big"
+
+	tcase "$a/$s: push and pull round trip a tree"
+	R root push "$src/" "root@$H:/tmp/t"
+	exp_rc 0
+	R root pull "root@$H:/tmp/t/" "$back"
+	exp_rc 0
+	diff -r "$src" "$back" >/dev/null 2>&1 || fail "pulled tree differs: $(diff -r "$src" "$back" 2>&1 | _oneline)"
+	exp_eq "link" "sub/one" "$(readlink "$RROOT/tmp/t/link")"
+	exp_eq "mode, mtime" "640 1000000000" \
+		"$(stat -c %a "$RROOT/tmp/t/sub/one") $(stat -c %Y "$back/sub/big")"
+	R root --json push --sync "$src/" "root@$H:/tmp/t"
+	exp_rc 0
+	exp_out_match '"summary":true.*"copied":0,"updated":0'
+	tend
+
+	tcase "$a/$s: a batch of requests in flight on the router"
+	{
+		for i in 1 2 3 4 5 6 7 8; do
+			printf '{"id":%d,"op":"exec","argv":["sh","-c","echo $((%d*%d))"]}\n' "$i" "$i" "$i"
+		done
+		printf '{"id":"s","op":"sum","path":"/tmp/t/sub/big"}\n'
+	} >"$T/batch.in"
+	IN=$T/batch.in R root batch "root@$H"
+	exp_rc 0
+	python3 - "$T/out" "$(sha "$src/sub/big")" <<'PY' || fail "batch answers: $(_oneline <"$T/out")"
+import json, sys
+ans = {o["id"]: o for o in map(json.loads, open(sys.argv[1]))}
+assert len(ans) == 9 and all(o["ok"] for o in ans.values())
+assert all(ans[i]["stdout"] == "%d\n" % (i * i) for i in range(1, 9))
+assert ans["s"]["sha256"] == sys.argv[2]
+PY
+	tend
+}
+
 for r in $ROUTERS; do
 	a=${r%%:*}
 	s=${r#*:}
@@ -329,6 +375,6 @@ for r in $ROUTERS; do
 	check_other_cpus "$a" "$s"
 	check_files "$a" "$s"
 	check_exec "$a" "$s"
-	case $a in mipsel | aarch64) check_shell "$a" "$s" ;; esac
+	case $a in mipsel | aarch64) check_shell "$a" "$s"; check_tree "$a" "$s" ;; esac
 	"$ROOT/cross/router.sh" stop "$RDIR" 2>/dev/null
 done

@@ -907,12 +907,12 @@ run_slow() {
     # Deploying over the slow link: the agent's upload (with the stager's
     # checks and the agent's start) beside `cat >` of as many bytes.
     if [[ -f $AGENT_FILE ]]; then
-      add W1 "ssh cat > FILE, agent's size" "$v" shell ops \
+      add W1 "ssh cat > FILE of the agent's size" "$v" shell ops \
         "$(ssh_cmd "$v") 'cat > $SCRATCH/agent-copy' < $AGENT_FILE"
       add W1 "remowt exec, first contact" "$v" exec ops \
         "$(remowt_agent_cmd "$v" "$FIRST_CACHE-$v") exec $(rhost) -- true" \
         "rm -rf $FIRST_CACHE-$v" '' "agent uploaded into an empty cache each run"
-      compare "W1|remowt exec, first contact|$v" "W1|ssh cat > FILE, agent's size|$v" \
+      compare "W1|remowt exec, first contact|$v" "W1|ssh cat > FILE of the agent's size|$v" \
         "ssh cat >" time "$T_UPLOAD_SLOW"
     fi
     run_group

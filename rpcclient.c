@@ -462,27 +462,31 @@ int rpc_sink_mem(struct rpc_call *call, int chan, size_t window,
 	return 0;
 }
 
-int rpc_source_fd(struct rpc_call *call, int fd)
+/* A new stdin source for call, reading fd (-1: memory or a function). */
+static struct rpc_source *source_attach(struct rpc_call *call, int fd)
 {
 	struct rpc_source *s;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
-		return -1;
+		return NULL;
 	s->fd = fd;
 	call->source = s;
-	return 0;
+	return s;
+}
+
+int rpc_source_fd(struct rpc_call *call, int fd)
+{
+	return source_attach(call, fd) != NULL ? 0 : -1;
 }
 
 int rpc_source_mem(struct rpc_call *call, const void *data, size_t len)
 {
 	struct rpc_source *s;
 
-	if ((s = calloc(1, sizeof *s)) == NULL)
+	if ((s = source_attach(call, -1)) == NULL)
 		return -1;
-	s->fd = -1;
 	s->mem = data;
 	s->mem_len = len;
-	call->source = s;
 	return 0;
 }
 
@@ -491,12 +495,10 @@ int rpc_source_fn(struct rpc_call *call,
 {
 	struct rpc_source *s;
 
-	if ((s = calloc(1, sizeof *s)) == NULL)
+	if ((s = source_attach(call, -1)) == NULL)
 		return -1;
-	s->fd = -1;
 	s->fn = fn;
 	s->fn_arg = arg;
-	call->source = s;
 	return 0;
 }
 
@@ -1159,8 +1161,9 @@ int rpc_utime(struct rpc_client *c, struct rpc_call *call, const void *path,
 	    buf_put_u32(b, mtime_ns));
 }
 
-int rpc_exec(struct rpc_client *c, struct rpc_call *call,
-    const struct rpc_exec_req *x)
+/* EXEC; with pty, on a terminal (RPC_EXEC_PTY and its fields). */
+static int exec_request(struct rpc_client *c, struct rpc_call *call,
+    const struct rpc_exec_req *x, const struct rpc_pty *pty)
 {
 	struct buf *b;
 	size_t st, i, argc;
@@ -1170,7 +1173,8 @@ int rpc_exec(struct rpc_client *c, struct rpc_call *call,
 		;
 	if ((b = req_begin(c, call, RPC_EXEC, &st)) == NULL)
 		return -1;
-	rc = buf_put_u32(b, x->flags) | buf_put_u32(b, x->timeout_ms) |
+	rc = buf_put_u32(b, x->flags | (pty != NULL ? RPC_EXEC_PTY : 0)) |
+	    buf_put_u32(b, x->timeout_ms) |
 	    buf_put_u32(b, sink_window(call, RPC_CHAN_OUT)) |
 	    buf_put_cstring(b, x->cwd != NULL ? x->cwd : "") |
 	    buf_put_u32(b, (uint32_t)argc);
@@ -1180,7 +1184,16 @@ int rpc_exec(struct rpc_client *c, struct rpc_call *call,
 	for (i = 0; i < x->nenv; i++)
 		rc |= buf_put_u8(b, x->env_ops[i]) |
 		    buf_put_cstring(b, x->env_strs[i]);
+	if (pty != NULL)
+		rc |= buf_put_u32(b, pty->rows) | buf_put_u32(b, pty->cols) |
+		    buf_put_cstring(b, pty->term != NULL ? pty->term : "");
 	return req_end(c, call, st, rc);
+}
+
+int rpc_exec(struct rpc_client *c, struct rpc_call *call,
+    const struct rpc_exec_req *x)
+{
+	return exec_request(c, call, x, NULL);
 }
 
 int rpc_signal(struct rpc_client *c, struct rpc_call *call, uint32_t target,
@@ -1473,33 +1486,11 @@ int rpc_link_spawn(struct rpc_link *link, const char *path,
 int rpc_exec_pty(struct rpc_client *c, struct rpc_call *call,
     const struct rpc_exec_req *x, const struct rpc_pty *pty)
 {
-	const char *term = pty->term != NULL ? pty->term : "";
-	struct buf *b;
-	size_t st, i, argc;
-	int rc;
-
 	if (pty->rows > RPC_WINSIZE_MAX || pty->cols > RPC_WINSIZE_MAX) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (argc = 0; x->argv[argc] != NULL; argc++)
-		;
-	if ((b = req_begin(c, call, RPC_EXEC, &st)) == NULL)
-		return -1;
-	rc = buf_put_u32(b, x->flags | RPC_EXEC_PTY) |
-	    buf_put_u32(b, x->timeout_ms) |
-	    buf_put_u32(b, sink_window(call, RPC_CHAN_OUT)) |
-	    buf_put_cstring(b, x->cwd != NULL ? x->cwd : "") |
-	    buf_put_u32(b, (uint32_t)argc);
-	for (i = 0; i < argc; i++)
-		rc |= buf_put_cstring(b, x->argv[i]);
-	rc |= buf_put_u32(b, (uint32_t)x->nenv);
-	for (i = 0; i < x->nenv; i++)
-		rc |= buf_put_u8(b, x->env_ops[i]) |
-		    buf_put_cstring(b, x->env_strs[i]);
-	rc |= buf_put_u32(b, pty->rows) | buf_put_u32(b, pty->cols) |
-	    buf_put_cstring(b, term);
-	return req_end(c, call, st, rc);
+	return exec_request(c, call, x, pty);
 }
 
 int rpc_winsize(struct rpc_client *c, struct rpc_call *call, uint32_t target,

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <pwd.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cipher.h"
 #include "kex.h"
@@ -847,23 +850,63 @@ static int config_line(struct config_ctx *x, char *line, int *active)
 	return r < 0 ? -1 : 0;
 }
 
+/*
+ * Opens a configuration file for reading.  Only regular files are read,
+ * and /dev/null, which users pass as -F to read nothing: an Include glob
+ * that matches a FIFO, a terminal or /dev/zero must not block or spin.
+ * The open itself must not block either, hence O_NONBLOCK until fstat.
+ * Sets *not_regular when the file was refused for its type.
+ */
+static FILE *config_open(const char *path, int *not_regular)
+{
+	struct stat st;
+	FILE *f;
+	int fd;
+
+	*not_regular = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) && !(S_ISCHR(st.st_mode) &&
+	    st.st_rdev == makedev(1, 3))) {
+		*not_regular = 1;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0 || (f = fdopen(fd, "r")) == NULL)
+		goto fail;
+	return f;
+fail:
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return NULL;
+}
+
 static int config_read(struct ssh_opts *o, const char *path, int user_file,
     int depth)
 {
 	struct config_ctx x = { o, path, 0, user_file, depth };
 	char line[CONFIG_MAX_LINE];
-	int active = 1, rc = 0;
+	int active = 1, rc = 0, not_regular;
 	size_t len;
 	FILE *f;
 
-	f = fopen(path, "r");
+	f = config_open(path, &not_regular);
 	if (f == NULL) {
 		if (errno == ENOENT && depth == 0 && o->config_file[0] == '\0')
 			return 0;
 		if (errno == ENOENT && depth > 0)
 			return 0;
-		fprintf(stderr, "remowt: cannot read %s: %s\n", path,
-		    strerror(errno));
+		if (not_regular)
+			fprintf(stderr, "remowt: cannot read %s: not a regular "
+			    "file\n", path);
+		else
+			fprintf(stderr, "remowt: cannot read %s: %s\n", path,
+			    strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {

@@ -421,6 +421,41 @@ exp_rc 0
 exp_out_str "$(id -un)"$'\n'
 tend
 
+tcase "-F /dev/null reads nothing and logs in"
+crun /dev/null 127.0.0.1 'echo null-config' -p "$P" -i "$KEYF"
+exp_rc 0
+exp_out_str $'null-config\n'
+tend
+
+# Only regular files are read: an Include glob that matches a FIFO (open
+# would wait for a writer), /dev/zero (endless) or a directory must fail
+# at once with the name, not hang.  Found by fuzz_config ("Include /*v/*").
+mkdir -p "$T/cfg/fifo.d"
+mkfifo "$T/cfg/fifo.d/a.conf"
+for what in "a FIFO:$T/cfg/fifo.d/*.conf" "/dev/zero:/dev/zero" \
+	"a directory:$T/cfg/fifo.d"; do
+	conf special <<EOF
+Host *
+	Port $P
+Include ${what#*:}
+EOF
+	tcase "Include of ${what%%:*}: refused at once as not a regular file"
+	TMO=10 crun "$CF" 127.0.0.1 'echo should not run' -i "$KEYF"
+	exp_rc 255
+	exp_secs_le 5
+	exp_out_empty
+	exp_err_match "not a regular file" "the refusal"
+	tend
+done
+
+tcase "-F naming a FIFO: refused at once"
+TMO=10 crun "$T/cfg/fifo.d/a.conf" 127.0.0.1 'echo should not run' -p "$P" \
+	-i "$KEYF"
+exp_rc 255
+exp_secs_le 5
+exp_err_match "fifo.d/a.conf: not a regular file" "the refusal naming the file"
+tend
+
 # ---- algorithm lists: +, -, ^ ------------------------------------------------------------------
 
 # algo NAME 'CONFIG LINES' DEST-PORT [options...]: log in through a

@@ -254,16 +254,21 @@ int buf_put_mpint(struct buf *b, const uint8_t *p, size_t n)
 }
 
 /*
- * Byte by byte through a volatile pointer: no store can be elided, and
- * no call into libc either, whose first use through the PLT would have
- * the dynamic linker save every register, secrets included, on the
- * stack below.
+ * Through a volatile pointer, a word at a time where aligned: no store
+ * can be elided, and no call into libc either, whose first use through
+ * the PLT would have the dynamic linker save every register, secrets
+ * included, on the stack below.
  */
 void wipe(void *p, size_t n)
 {
 	volatile uint8_t *v = p;
+	volatile uint64_t *w;
 
-	while (n-- > 0)
+	for (; n > 0 && ((uintptr_t)v & 7) != 0; n--)
+		*v++ = 0;
+	for (w = (volatile uint64_t *)(volatile void *)v; n >= 8; n -= 8)
+		*w++ = 0;
+	for (v = (volatile uint8_t *)w; n > 0; n--)
 		*v++ = 0;
 }
 
@@ -278,11 +283,11 @@ void wipe(void *p, size_t n)
  */
 __attribute__((noinline, no_sanitize_address)) void wipe_stack(void)
 {
-	uint8_t frame[WIPE_STACK_BYTES];
-	volatile uint8_t *v = frame;
+	uint64_t frame[WIPE_STACK_BYTES / 8];
+	volatile uint64_t *v = frame;
 	size_t i;
 
-	for (i = 0; i < sizeof frame; i++)
+	for (i = 0; i < WIPE_STACK_BYTES / 8; i++)
 		v[i] = 0;
 }
 

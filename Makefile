@@ -151,6 +151,16 @@ tests/fuzz_ssh: ssh_min.c kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h \
     sshconfig.h cipher.h kex.h sshkey.h hostkeys.h askpass.h proxy.h \
     sshagent.h buf.h
 
+# The client without its front end; includes deploy.c.  The embedded
+# agents are linked in as they are in remowt.
+FUZZ_SRCS_fuzz_stager := $(filter-out remowt.c cli.c json.c batch.c deploy.c \
+    tree.c progress.c tar.c shell.c, $(CLIENT_SRCS)) agents.o \
+    build/cross-agents.o
+FUZZ_LIBS_fuzz_stager := $(LIBS)
+FUZZ_ARGS_fuzz_stager := -close_fd_mask=2
+tests/fuzz_stager: deploy.c $(FUZZ_SRCS_fuzz_stager) deploy.h ssh_min.h \
+    rpcclient.h sshconfig.h buf.h
+
 FUZZ_SRCS_fuzz_config := sshconfig.c cipher.c kex.c buf.c
 FUZZ_LIBS_fuzz_config := $(LIBS)
 FUZZ_ARGS_fuzz_config := -close_fd_mask=2

@@ -383,28 +383,46 @@ static void sl_close(void *ctx)
 /* ------------------------------------------------------------------ */
 /* Talking to the stager                                               */
 
+/*
+ * The first line of the n bytes at p, without its newline, into line
+ * (cut to linesz - 1 bytes); *used is what it took of p.  Returns 1 for
+ * a line, 0 when more bytes are needed, -1 when STAGE_LINE_MAX bytes
+ * came without a newline.
+ */
+static int take_stage_line(const uint8_t *p, size_t n, char *line,
+    size_t linesz, size_t *used)
+{
+	const uint8_t *nl;
+	size_t k;
+
+	if ((nl = memchr(p, '\n', n)) == NULL)
+		return n >= STAGE_LINE_MAX ? -1 : 0;
+	k = (size_t)(nl - p);
+	*used = k + 1;
+	if (k >= linesz)
+		k = linesz - 1;
+	memcpy(line, p, k);
+	line[k] = '\0';
+	return 1;
+}
+
 /* Pump until a whole line is in the channel; copy it out without the
  * newline and consume it. */
 static int read_stage_line(struct ssh_link *l, char *line, size_t linesz)
 {
 	struct pollfd pfd;
-	const uint8_t *p, *nl;
-	size_t n, k;
-	int waited = 0;
+	const uint8_t *p;
+	size_t n, used;
+	int waited = 0, r;
 
 	for (;;) {
 		forward_stderr(l);
 		n = ssh_chan_peek(l->c, l->ch, 0, &p);
-		if ((nl = memchr(p, '\n', n)) != NULL) {
-			k = (size_t)(nl - p);
-			if (k >= linesz)
-				k = linesz - 1;
-			memcpy(line, p, k);
-			line[k] = '\0';
-			ssh_chan_consume(l->c, l->ch, 0, (size_t)(nl - p) + 1);
+		if ((r = take_stage_line(p, n, line, linesz, &used)) > 0) {
+			ssh_chan_consume(l->c, l->ch, 0, used);
 			return 0;
 		}
-		if (n >= STAGE_LINE_MAX) {
+		if (r < 0) {
 			fprintf(stderr, "remowt: %s: the host's shell answered "
 			    "with something else than remowt's stager\n",
 			    l->host);
@@ -445,7 +463,7 @@ static const char *shown(const char *text, char *out, size_t outsz)
 }
 
 /* "REMOWT1 ok|upload ARCH ENDIAN DIR": 1 ok, 2 upload, -1 otherwise. */
-static int parse_stage_line(struct ssh_link *l, const char *line,
+static int parse_stage_line(const char *host, const char *line,
     struct deploy_info *info)
 {
 	char verb[16], esc[STAGE_LINE_MAX];
@@ -453,25 +471,25 @@ static int parse_stage_line(struct ssh_link *l, const char *line,
 
 	if (sscanf(line, "REMOWT1 %15s %n", verb, &off) != 1 || off == 0) {
 		fprintf(stderr, "remowt: %s: unexpected answer from the host's "
-		    "shell: %.200s\n", l->host, shown(line, esc, sizeof esc));
+		    "shell: %.200s\n", host, shown(line, esc, sizeof esc));
 		return -1;
 	}
 	if (strcmp(verb, "error") == 0) {
-		fprintf(stderr, "remowt: %s: %s\n", l->host,
+		fprintf(stderr, "remowt: %s: %s\n", host,
 		    shown(line + off, esc, sizeof esc));
 		return -1;
 	}
 	if (sscanf(line + off, "%79s %7s %1023[^\n]", info->arch,
 	    info->endian, info->cache) != 3) {
 		fprintf(stderr, "remowt: %s: malformed stager answer\n",
-		    l->host);
+		    host);
 		return -1;
 	}
 	if (strcmp(verb, "ok") == 0)
 		return 1;
 	if (strcmp(verb, "upload") == 0)
 		return 2;
-	fprintf(stderr, "remowt: %s: unexpected stager answer %s\n", l->host,
+	fprintf(stderr, "remowt: %s: unexpected stager answer %s\n", host,
 	    shown(verb, esc, sizeof esc));
 	return -1;
 }
@@ -518,7 +536,7 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 	int r;
 
 	if (read_stage_line(l, line, sizeof line) != 0 ||
-	    (r = parse_stage_line(l, line, info)) < 0)
+	    (r = parse_stage_line(l->host, line, info)) < 0)
 		return -1;
 	if ((img = image_for(info->arch)) == NULL) {
 		fprintf(stderr, "remowt: %s: no agent for %s\n", l->host,
@@ -530,7 +548,7 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 		return 0;
 	info->uploaded = 1;
 	if (upload(l, img) != 0 || read_stage_line(l, line, sizeof line) ||
-	    parse_stage_line(l, line, info) != 1)
+	    parse_stage_line(l->host, line, info) != 1)
 		return -1;
 	return 0;
 }

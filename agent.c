@@ -257,6 +257,10 @@ static int decode_request(const struct rpc_frame *f, struct req *r)
 	case RPC_SUM:
 	case RPC_STATVFS:
 		rc = buf_get_u32(&b, &r->flags) | get_bytes(&b, &r->path);
+		r->length = UINT64_MAX;
+		if (rc == 0 && f->type == RPC_SUM &&
+		    (r->flags & RPC_SUM_PREFIX))
+			rc = buf_get_u64(&b, &r->length);
 		break;
 	case RPC_READ:
 		rc = get_bytes(&b, &r->path) | buf_get_u64(&b, &r->offset) |
@@ -267,6 +271,9 @@ static int decode_request(const struct rpc_frame *f, struct req *r)
 	case RPC_CHMOD:
 		rc = get_bytes(&b, &r->path) | buf_get_u32(&b, &r->flags) |
 		    buf_get_u32(&b, &r->mode);
+		if (rc == 0 && f->type == RPC_WRITE &&
+		    (r->flags & RPC_WRITE_RESUME))
+			rc = buf_get_u64(&b, &r->offset);
 		break;
 	case RPC_RENAME:
 	case RPC_SYMLINK:
@@ -350,7 +357,8 @@ struct task {
 	uint64_t left;			/* READ: bytes still wanted */
 	uint64_t done;			/* bytes moved so far */
 	uint32_t owed;			/* WRITE: credit not yet returned */
-	unsigned tmp_serial;		/* WRITE: temporary number, 0: none */
+	unsigned tmp_serial;		/* WRITE: temporary number, 0: none,
+					 * TMP_PART: the part file */
 	struct proc *proc;		/* EXEC */
 	/* Last, so that task_new() need not clear it: each kind sets it up. */
 	union {
@@ -709,10 +717,17 @@ static void proc_free(struct proc *p)
 	p->used = 0;
 }
 
+/* The serial number of a WRITE's temporary that is its part file. */
+#define TMP_PART	UINT_MAX
+
+/* Set while the session ends: part files are kept for a later WRITE. */
+static int leaving;
+
 /*
- * A WRITE's temporary, ".BASE.rwPID-N" beside the target (BASE cut to
- * 200 bytes, short enough for NAME_MAX).  Only its number is kept: the
- * name is made again from the target whenever it is needed.
+ * A WRITE's temporary, ".BASE.rwPID-N" beside the target, or with
+ * RESUME its part file ".BASE.rwpart" (BASE cut to 200 bytes, short
+ * enough for NAME_MAX).  Only its number is kept: the name is made
+ * again from the target whenever it is needed.
  */
 static int make_tmp_name(const char *path, unsigned serial, char *out,
     size_t size)
@@ -721,18 +736,23 @@ static int make_tmp_name(const char *path, unsigned serial, char *out,
 	size_t dirlen = slash != NULL ? (size_t)(slash - path + 1) : 0;
 	size_t blen = strlen(path + dirlen), len = 0;
 	char pid[12], num[12];
+	int rc;
 
 	if (blen > 200)
 		blen = 200;
-	if (str_append(out, size, &len, path, dirlen) != 0 ||
-	    str_append(out, size, &len, ".", 1) != 0 ||
-	    str_append(out, size, &len, path + dirlen, blen) != 0 ||
-	    str_append(out, size, &len, ".rw", 3) != 0 ||
-	    str_append(out, size, &len, pid,
-	    fmt_u32(pid, sizeof pid, (uint32_t)getpid(), 16)) != 0 ||
-	    str_append(out, size, &len, "-", 1) != 0 ||
-	    str_append(out, size, &len, num,
-	    fmt_u32(num, sizeof num, serial, 10)) != 0) {
+	rc = str_append(out, size, &len, path, dirlen) |
+	    str_append(out, size, &len, ".", 1) |
+	    str_append(out, size, &len, path + dirlen, blen);
+	if (serial == TMP_PART)
+		rc |= str_append(out, size, &len, ".rwpart", 7);
+	else
+		rc |= str_append(out, size, &len, ".rw", 3) |
+		    str_append(out, size, &len, pid,
+		    fmt_u32(pid, sizeof pid, (uint32_t)getpid(), 16)) |
+		    str_append(out, size, &len, "-", 1) |
+		    str_append(out, size, &len, num,
+		    fmt_u32(num, sizeof num, serial, 10));
+	if (rc != 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -748,12 +768,42 @@ static const char *tmp_name_of(const struct task *t)
 	return tmpbuf;
 }
 
+/* Follow symbolic links so that writing one replaces its target. */
+static int resolve_links(char *path, size_t size)
+{
+	char *slash;
+	ssize_t n;
+	size_t dl;
+	int hops;
+
+	for (hops = 0; hops < 40; hops++) {
+		n = readlink(path, linkbuf, RPC_MAX_PATH);
+		if (n < 0)
+			return errno == EINVAL || errno == ENOENT ? 0 : -1;
+		linkbuf[n] = '\0';
+		slash = strrchr(path, '/');
+		if (linkbuf[0] == '/' || slash == NULL) {
+			dl = 0;
+		} else {
+			dl = (size_t)(slash - path) + 1;
+		}
+		if (dl + (size_t)n >= size) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memmove(path + dl, linkbuf, (size_t)n + 1);
+	}
+	errno = ELOOP;
+	return -1;
+}
+
 static void task_free(struct task *t)
 {
 	const char *tmp;
 
 	close_fd(&t->fd);
-	if (t->tmp_serial != 0 && (tmp = tmp_name_of(t)) != NULL)
+	if (t->tmp_serial != 0 && !(t->tmp_serial == TMP_PART && leaving) &&
+	    (tmp = tmp_name_of(t)) != NULL)
 		unlink(tmp);
 	if (t->proc != NULL)
 		proc_free(t->proc);
@@ -1263,7 +1313,24 @@ static void start_sum(const struct req *r)
 		reply_err(r->id, EAGAIN, "too many requests", NULL);
 		return;
 	}
-	t->fd = open(pathbuf, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (r->flags & ~RPC_SUM_KNOWN) {
+		task_fail(t, EINVAL, "sum: unknown flags", NULL);
+		return;
+	}
+	/* The part file of WRITE's target: named as WRITE names it. */
+	if (r->flags & RPC_SUM_PART) {
+		if (resolve_links(pathbuf, sizeof pathbuf) != 0 ||
+		    make_tmp_name(pathbuf, TMP_PART, tmpbuf,
+		    sizeof tmpbuf) != 0) {
+			task_fail(t, errno, "open", NULL);
+			return;
+		}
+		/* tmpbuf and pathbuf have the same size. */
+		memcpy(pathbuf, tmpbuf, strlen(tmpbuf) + 1);
+	}
+	t->left = r->length;
+	t->fd = open(pathbuf, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
+	    ((r->flags & RPC_SUM_PART) ? O_NOFOLLOW : 0));
 	if (t->fd < 0 || fstat(t->fd, &s) != 0) {
 		task_fail(t, errno, "open", NULL);
 		return;
@@ -1281,7 +1348,10 @@ static void step_sum(struct task *t)
 	ssize_t n;
 	size_t st;
 
-	n = read(t->fd, scratch, sizeof scratch);
+	n = 0;
+	if (t->left > 0)
+		n = read(t->fd, scratch, t->left < sizeof scratch ?
+		    (size_t)t->left : sizeof scratch);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
@@ -1291,6 +1361,7 @@ static void step_sum(struct task *t)
 	if (n > 0) {
 		sha256_update(&t->u.sha, scratch, (size_t)n);
 		t->done += (uint64_t)n;
+		t->left -= (uint64_t)n;
 		return;
 	}
 	sha256_final(&t->u.sha, md);
@@ -1402,37 +1473,41 @@ static unsigned next_tmp_serial(void)
 {
 	static unsigned counter;
 
-	if (++counter == 0)
-		++counter;
+	if (++counter == 0 || counter == TMP_PART)
+		counter = 1;
 	return counter;
 }
 
-/* Follow symbolic links so that writing one replaces its target. */
-static int resolve_links(char *path, size_t size)
+/*
+ * A part file to write from offset on: made afresh for offset 0, else
+ * one of ours that holds at least offset bytes (ESTALE if it does not),
+ * cut to offset.  Never through a symbolic link.
+ */
+static int open_part(const char *path, uint64_t offset)
 {
-	char *slash;
-	ssize_t n;
-	size_t dl;
-	int hops;
+	struct stat s;
+	int fd;
 
-	for (hops = 0; hops < 40; hops++) {
-		n = readlink(path, linkbuf, RPC_MAX_PATH);
-		if (n < 0)
-			return errno == EINVAL || errno == ENOENT ? 0 : -1;
-		linkbuf[n] = '\0';
-		slash = strrchr(path, '/');
-		if (linkbuf[0] == '/' || slash == NULL) {
-			dl = 0;
-		} else {
-			dl = (size_t)(slash - path) + 1;
-		}
-		if (dl + (size_t)n >= size) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		memmove(path + dl, linkbuf, (size_t)n + 1);
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC |
+	    (offset == 0 ? O_CREAT : 0), 0600);
+	if (fd < 0)
+		return errno == ENOENT && offset > 0 ? (errno = ESTALE, -1) : -1;
+	if (fstat(fd, &s) != 0)
+		goto fail;
+	if (!S_ISREG(s.st_mode) || s.st_uid != geteuid()) {
+		errno = EEXIST;
+		goto fail;
 	}
-	errno = ELOOP;
+	if (offset > (uint64_t)s.st_size) {
+		errno = ESTALE;
+		goto fail;
+	}
+	if (ftruncate(fd, (off_t)offset) != 0 ||
+	    lseek(fd, (off_t)offset, SEEK_SET) < 0)
+		goto fail;
+	return fd;
+fail:
+	close_fd(&fd);
 	return -1;
 }
 
@@ -1443,6 +1518,10 @@ static int open_write_target(struct task *t, const struct req *r)
 	unsigned serial;
 	int exists;
 
+	if ((r->flags & RPC_WRITE_APPEND) && (r->flags & RPC_WRITE_RESUME)) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (r->flags & RPC_WRITE_APPEND) {
 		mode = (r->flags & RPC_WRITE_MODE) ? r->mode & 07777 : 0666;
 		t->fd = open(pathbuf, O_WRONLY | O_APPEND | O_CREAT |
@@ -1460,6 +1539,10 @@ static int open_write_target(struct task *t, const struct req *r)
 		errno = EISDIR;
 		return -1;
 	}
+	if (exists && !S_ISREG(s.st_mode) && r->offset > 0) {
+		errno = ESPIPE;
+		return -1;
+	}
 	if (exists && !S_ISREG(s.st_mode)) {
 		/* A device or fifo is written in place. */
 		t->fd = open(pathbuf, O_WRONLY | O_NOCTTY | O_CLOEXEC);
@@ -1473,11 +1556,14 @@ static int open_write_target(struct task *t, const struct req *r)
 		mode = 0666 & ~orig_umask;
 	/* pathbuf and u.path have the same size. */
 	memcpy(t->u.path, pathbuf, strlen(pathbuf) + 1);
-	serial = next_tmp_serial();
+	serial = (r->flags & RPC_WRITE_RESUME) ? TMP_PART : next_tmp_serial();
 	if (make_tmp_name(t->u.path, serial, tmpbuf, sizeof tmpbuf) != 0)
 		return -1;
-	t->fd = open(tmpbuf, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY |
-	    O_CLOEXEC, 0600);
+	if (serial == TMP_PART)
+		t->fd = open_part(tmpbuf, r->offset);
+	else
+		t->fd = open(tmpbuf, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY |
+		    O_CLOEXEC, 0600);
 	if (t->fd < 0)
 		return -1;
 	t->tmp_serial = serial;
@@ -1496,12 +1582,16 @@ static void start_write(const struct req *r)
 		return;
 	}
 	t->flags = r->flags;
+	if (r->flags & ~RPC_WRITE_KNOWN) {
+		task_fail(t, EINVAL, "write: unknown flags", NULL);
+		return;
+	}
 	if (open_write_target(t, r) != 0) {
 		task_fail(t, errno, "open", NULL);
 		return;
 	}
 	emit_begin(RPC_R_OPENED, r->id, &st);
-	buf_put_u64(&ob, 0);
+	buf_put_u64(&ob, r->offset);
 	buf_put_u32(&ob, WRITE_WINDOW);
 	emit_end(st);
 }
@@ -2280,6 +2370,7 @@ static void cleanup(void)
 {
 	int i;
 
+	leaving = 1;
 	for (i = 0; i < MAX_TASKS; i++) {
 		if (tasks[i].kind == T_EXEC) {
 			kill_group(tasks[i].proc, SIGKILL);

@@ -81,6 +81,11 @@
 #define RPC_WRITE_APPEND	0x02
 #define RPC_WRITE_MODE		0x04	/* the mode field is meant */
 #define RPC_WRITE_EXCL		0x08
+#define RPC_WRITE_RESUME	0x10	/* the part file; u64 offset follows */
+#define RPC_WRITE_KNOWN		0x1f
+#define RPC_SUM_PREFIX		0x01	/* u64 length follows the path */
+#define RPC_SUM_PART		0x02	/* of the path's part file */
+#define RPC_SUM_KNOWN		0x03
 #define RPC_MKDIR_PARENTS	0x01
 #define RPC_MKDIR_EXACT		0x02	/* mode not masked by umask */
 #define RPC_REMOVE_RECURSIVE	0x01

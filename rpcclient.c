@@ -1083,6 +1083,18 @@ int rpc_sum(struct rpc_client *c, struct rpc_call *call, const void *path,
 	return req_flags_path(c, call, RPC_SUM, 0, path, len);
 }
 
+int rpc_sum_prefix(struct rpc_client *c, struct rpc_call *call,
+    const void *path, size_t len, uint32_t flags, uint64_t length)
+{
+	struct buf *b;
+	size_t st;
+
+	if ((b = req_begin(c, call, RPC_SUM, &st)) == NULL)
+		return -1;
+	return req_end(c, call, st, buf_put_u32(b, flags | RPC_SUM_PREFIX) |
+	    buf_put_string(b, path, len) | buf_put_u64(b, length));
+}
+
 int rpc_statvfs(struct rpc_client *c, struct rpc_call *call,
     const void *path, size_t len)
 {
@@ -1107,6 +1119,20 @@ int rpc_write(struct rpc_client *c, struct rpc_call *call, const void *path,
 {
 	return req_path_flags_mode(c, call, RPC_WRITE, path, len, flags,
 	    mode);
+}
+
+int rpc_write_resume(struct rpc_client *c, struct rpc_call *call,
+    const void *path, size_t len, uint32_t flags, uint32_t mode,
+    uint64_t offset)
+{
+	struct buf *b;
+	size_t st;
+
+	if ((b = req_begin(c, call, RPC_WRITE, &st)) == NULL)
+		return -1;
+	return req_end(c, call, st, buf_put_string(b, path, len) |
+	    buf_put_u32(b, flags | RPC_WRITE_RESUME) | buf_put_u32(b, mode) |
+	    buf_put_u64(b, offset));
 }
 
 int rpc_mkdir(struct rpc_client *c, struct rpc_call *call, const void *path,

@@ -234,6 +234,13 @@ int rpc_utime(struct rpc_client *, struct rpc_call *, const void *path,
     int64_t mtime, uint32_t mtime_ns);
 int rpc_sum(struct rpc_client *, struct rpc_call *, const void *path,
     size_t len);
+/* Resuming: the SHA-256 of at most length bytes of path, or with
+ * RPC_SUM_PART of its part file; and WRITE into that part file from
+ * offset on (RPC_WRITE_RESUME is added to flags). */
+int rpc_sum_prefix(struct rpc_client *, struct rpc_call *, const void *path,
+    size_t len, uint32_t flags, uint64_t length);
+int rpc_write_resume(struct rpc_client *, struct rpc_call *, const void *path,
+    size_t len, uint32_t flags, uint32_t mode, uint64_t offset);
 int rpc_statvfs(struct rpc_client *, struct rpc_call *, const void *path,
     size_t len);
 

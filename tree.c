@@ -64,6 +64,9 @@
 #define IO_BUF		(64u << 10)
 #define PATH_BUF	(RPC_MAX_PATH + 1)
 #define TMP_BASE_MAX	200		/* of a name, in its temporary's name */
+#define RESUME_MIN	(1u << 20)	/* a file this large goes through a
+					 * part file a lost connection leaves
+					 * for the next run to continue */
 
 enum side { SIDE_LOCAL, SIDE_REMOTE, SIDE_TAR };
 
@@ -73,7 +76,8 @@ enum action { A_NONE = -1, A_COPIED, A_UPDATED, A_SKIPPED, A_DELETED };
 
 /* Where an operation's chain is: the request it waits for. */
 enum step { S_START, S_LOOK, S_SUM, S_CLEAR, S_WRITE, S_READ, S_MODE,
-    S_TIME, S_READLINK, S_SYMLINK, S_MKDIR, S_OPEN, S_REMOVE, S_WAIT };
+    S_TIME, S_READLINK, S_SYMLINK, S_MKDIR, S_OPEN, S_REMOVE, S_WAIT,
+    S_PART };
 
 struct tree_opts {
 	int follow;		/* -L */
@@ -137,6 +141,9 @@ struct op {
 	int fd;			/* push: the source; pull: the temporary */
 	int werr;		/* pull: errno of a local write */
 	volatile sig_atomic_t tmp_live;	/* tmp names a file of ours */
+	int part;		/* a part file: tmp (pull), the agent's (push) */
+	int part_checked;	/* push: the agent's part file looked at */
+	uint64_t offset;	/* where the copy resumes */
 	uint64_t budget;	/* its share of TREE_BYTES */
 	uint64_t moved;		/* data bytes counted for progress */
 	uint8_t sha[32];	/* --checksum: this side's */
@@ -297,8 +304,11 @@ static int is_contents(const char *p)
 	return is_dot(b, bl);
 }
 
-/* A temporary beside path: ".NAME.rwPID-N", as the agent names its own. */
-static int temp_name(const char *path, size_t len, char *out)
+/*
+ * A temporary beside path, ".NAME.rwPID-N", or its part file
+ * ".NAME.rwpart": as the agent names its own.
+ */
+static int temp_name(const char *path, size_t len, int part, char *out)
 {
 	static unsigned serial;
 	size_t bl;
@@ -307,8 +317,13 @@ static int temp_name(const char *path, size_t len, char *out)
 
 	if (bl > TMP_BASE_MAX)
 		bl = TMP_BASE_MAX;
-	n = snprintf(out, PATH_BUF, "%.*s.%.*s.rw%ld-%u", (int)(b - path),
-	    path, (int)bl, b, (long)getpid(), ++serial);
+	if (part)
+		n = snprintf(out, PATH_BUF, "%.*s.%.*s.rwpart",
+		    (int)(b - path), path, (int)bl, b);
+	else
+		n = snprintf(out, PATH_BUF, "%.*s.%.*s.rw%ld-%u",
+		    (int)(b - path), path, (int)bl, b, (long)getpid(),
+		    ++serial);
 	if (n < 0 || n >= PATH_BUF) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -443,6 +458,9 @@ static void report(struct tree *t, const struct op *op, enum action a)
 		if (op->it.type == RPC_T_REG && a != A_DELETED)
 			printf(",\"size\":%llu",
 			    (unsigned long long)op->it.size);
+		if (op->offset > 0 && a == A_COPIED)
+			printf(",\"resumed_at\":%llu",
+			    (unsigned long long)op->offset);
 		if (op->it.type == RPC_T_LNK && a != A_DELETED) {
 			printf(",\"target\":");
 			json_bytes(stdout, op->link, op->it.link_len);
@@ -490,8 +508,9 @@ static int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* SHA-256 of path's first max bytes (all of it for UINT64_MAX). */
 static int sha256_file(struct tree *t, const char *path, int follow,
-    uint8_t out[32])
+    uint64_t max, uint8_t out[32])
 {
 	br_sha256_context c;
 	ssize_t n;
@@ -501,7 +520,8 @@ static int sha256_file(struct tree *t, const char *path, int follow,
 	if (fd < 0)
 		return -1;
 	br_sha256_init(&c);
-	while ((n = read(fd, t->iobuf, sizeof t->iobuf)) != 0) {
+	while (max > 0 && (n = read(fd, t->iobuf, max < sizeof t->iobuf ?
+	    (size_t)max : sizeof t->iobuf)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -511,6 +531,7 @@ static int sha256_file(struct tree *t, const char *path, int follow,
 			return -1;
 		}
 		br_sha256_update(&c, t->iobuf, (size_t)n);
+		max -= (uint64_t)n;
 	}
 	close(fd);
 	br_sha256_out(&c, out);
@@ -1101,12 +1122,45 @@ static int r_source(struct tree *t, struct op *op)
 	return rc;
 }
 
+/* A large local file goes through the agent's part file. */
+static int r_resumable(const struct tree *t, const struct op *op)
+{
+	return t->from == SIDE_LOCAL && op->it.size >= RESUME_MIN;
+}
+
+/* What a lost connection left of it: the agent hashes as much of its
+ * part file as the file may hold. */
+static void r_part(struct tree *t, struct op *op)
+{
+	op->part_checked = 1;
+	op_call(op, S_PART, NULL);
+	op_sent(t, op, rpc_sum_prefix(t->rpc, &op->call, op->dst, op->dst_len,
+	    RPC_SUM_PART, op->it.size));
+}
+
+/* The part file's bytes are the source's first ones: resume after them. */
+static void r_part_checked(struct tree *t, struct op *op)
+{
+	const struct rpc_call *c = &op->call;
+
+	op->offset = 0;
+	if (c->final == RPC_R_SUM && c->size > 0 && c->size <= op->it.size &&
+	    sha256_file(t, op->src, t->o.follow, c->size, op->sha) == 0 &&
+	    memcmp(c->digest, op->sha, sizeof op->sha) == 0)
+		op->offset = c->size;
+}
+
 static void r_write(struct tree *t, struct op *op)
 {
 	uint32_t flags = RPC_WRITE_MODE | (t->o.fsync ? RPC_WRITE_FSYNC : 0);
+	int resume = r_resumable(t, op);
 
 	if (t->o.dry_run) {
 		op_finish(t, op, A_COPIED);
+		return;
+	}
+	if (resume && !op->part_checked) {
+		r_part(t, op);
 		return;
 	}
 	op_call(op, S_WRITE, on_write);
@@ -1115,9 +1169,16 @@ static void r_write(struct tree *t, struct op *op)
 		op_finish(t, op, A_NONE);
 		return;
 	}
+	if (op->offset > 0 && lseek(op->fd, (off_t)op->offset, SEEK_SET) < 0) {
+		fail_local(t, op->src, errno);
+		op_finish(t, op, A_NONE);
+		return;
+	}
 	op->dir->touched = 1;
-	op_sent(t, op, rpc_write(t->rpc, &op->call, op->dst, op->dst_len,
-	    flags, op->it.mode));
+	op_sent(t, op, resume ? rpc_write_resume(t->rpc, &op->call, op->dst,
+	    op->dst_len, flags, op->it.mode, op->offset) :
+	    rpc_write(t->rpc, &op->call, op->dst, op->dst_len, flags,
+	    op->it.mode));
 }
 
 static void r_written(struct tree *t, struct op *op)
@@ -1183,7 +1244,7 @@ static void r_create(struct tree *t, struct op *op)
 
 static void r_sum(struct tree *t, struct op *op)
 {
-	if (sha256_file(t, op->src, t->o.follow, op->sha) != 0) {
+	if (sha256_file(t, op->src, t->o.follow, UINT64_MAX, op->sha) != 0) {
 		fail_local(t, op->src, errno);
 		op_finish(t, op, A_NONE);
 		return;
@@ -1386,6 +1447,10 @@ static void r_advance(struct tree *t, struct op *op)
 		op->exists = 0;
 		r_create(t, op);
 		return;
+	case S_PART:
+		r_part_checked(t, op);
+		r_write(t, op);
+		return;
 	case S_WRITE:
 		r_written(t, op);
 		return;
@@ -1520,7 +1585,7 @@ static void l_symlink(struct tree *t, struct op *op)
 		return;
 	}
 	op->dir->touched = 1;
-	if (temp_name(op->dst, op->dst_len, op->tmp) != 0 ||
+	if (temp_name(op->dst, op->dst_len, 0, op->tmp) != 0 ||
 	    symlink(op->link, op->tmp) != 0) {
 		fail_local(t, op->dst, errno);
 		op_finish(t, op, A_NONE);
@@ -1553,6 +1618,58 @@ static void on_read_local(struct rpc_call *call, const struct rpc_reply *r)
 	op->t->prog.bytes += r->data.n;
 }
 
+/* Read the source from op->offset on into the temporary. */
+static void l_read(struct tree *t, struct op *op)
+{
+	if (op->part && (ftruncate(op->fd, (off_t)op->offset) != 0 ||
+	    lseek(op->fd, (off_t)op->offset, SEEK_SET) < 0)) {
+		fail_local(t, op->tmp, errno);
+		op_finish(t, op, A_NONE);
+		return;
+	}
+	op_call(op, S_READ, on_read_local);
+	op_sent(t, op, rpc_read(t->rpc, &op->call, op->src, op->src_len,
+	    op->offset, RPC_LENGTH_ALL));
+}
+
+/*
+ * A large file goes to its part file, ".NAME.rwpart", which a lost
+ * connection leaves behind.  What it holds is kept if the source's first
+ * as many bytes hash the same: the agent is asked for that hash.
+ */
+static void l_part(struct tree *t, struct op *op)
+{
+	struct stat st;
+
+	if (temp_name(op->dst, op->dst_len, 1, op->tmp) != 0 ||
+	    (op->fd = open(op->tmp, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 || fstat(op->fd, &st) != 0) {
+		fail_local(t, op->dst, errno);
+		op_finish(t, op, A_NONE);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		fail_errno(t, op->tmp, EEXIST, "not a part file of ours");
+		op_finish(t, op, A_NONE);
+		return;
+	}
+	op->tmp_live = op->part = 1;
+	op->offset = (uint64_t)st.st_size < op->it.size ?
+	    (uint64_t)st.st_size : op->it.size;
+	if (op->offset == 0) {
+		l_read(t, op);
+		return;
+	}
+	if (sha256_file(t, op->tmp, 0, op->offset, op->sha) != 0) {
+		fail_local(t, op->tmp, errno);
+		op_finish(t, op, A_NONE);
+		return;
+	}
+	op_call(op, S_PART, NULL);
+	op_sent(t, op, rpc_sum_prefix(t->rpc, &op->call, op->src, op->src_len,
+	    0, op->offset));
+}
+
 static void l_fetch(struct tree *t, struct op *op)
 {
 	if (t->o.dry_run) {
@@ -1560,7 +1677,11 @@ static void l_fetch(struct tree *t, struct op *op)
 		return;
 	}
 	op->dir->touched = 1;
-	if (temp_name(op->dst, op->dst_len, op->tmp) != 0 ||
+	if (op->it.size >= RESUME_MIN) {
+		l_part(t, op);
+		return;
+	}
+	if (temp_name(op->dst, op->dst_len, 0, op->tmp) != 0 ||
 	    (op->fd = open(op->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
 		fail_local(t, op->dst, errno);
@@ -1568,9 +1689,7 @@ static void l_fetch(struct tree *t, struct op *op)
 		return;
 	}
 	op->tmp_live = 1;
-	op_call(op, S_READ, on_read_local);
-	op_sent(t, op, rpc_read(t->rpc, &op->call, op->src, op->src_len, 0,
-	    RPC_LENGTH_ALL));
+	l_read(t, op);
 }
 
 /* The temporary is complete: mode, times, then its real name. */
@@ -1602,7 +1721,7 @@ static void l_install(struct tree *t, struct op *op)
 
 static void l_sum(struct tree *t, struct op *op)
 {
-	if (sha256_file(t, op->dst, 0, op->sha) != 0) {
+	if (sha256_file(t, op->dst, 0, UINT64_MAX, op->sha) != 0) {
 		fail_local(t, op->dst, errno);
 		op_finish(t, op, A_NONE);
 		return;
@@ -1776,6 +1895,12 @@ static void l_advance(struct tree *t, struct op *op)
 		} else {
 			l_fetch(t, op);
 		}
+		break;
+	case S_PART:
+		if (c->final != RPC_R_SUM || c->size != op->offset ||
+		    memcmp(c->digest, op->sha, sizeof op->sha) != 0)
+			op->offset = 0;
+		l_read(t, op);
 		break;
 	case S_READ:
 		if (op->werr != 0) {
@@ -2831,7 +2956,8 @@ static void tree_free(struct tree *t)
 			rpc_call_release(&t->ops[i].call);
 		if (t->ops[i].fd >= 0)
 			close(t->ops[i].fd);
-		if (t->ops[i].tmp_live)
+		/* A lost connection leaves part files for the next run. */
+		if (t->ops[i].tmp_live && !(t->ops[i].part && t->lost))
 			unlink(t->ops[i].tmp);
 	}
 	for (i = 0; i < t->depth; i++)

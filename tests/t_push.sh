@@ -302,10 +302,15 @@ done
 
 cat >"$T/delay.py" <<'EOF'
 # A ProxyCommand that adds DELAY seconds each way, as a long link would,
-# and passes at most RATE bytes a second towards the client if given.
+# and passes at most RATE bytes a second towards the client, and UPRATE
+# towards the server, if given (0: no limit).  With COUNT it appends the
+# size of every chunk sent towards the server to that file.
+#   delay.py HOST PORT DELAY [RATE [UPRATE [COUNT]]]
 import os, queue, socket, sys, threading, time
 delay = float(sys.argv[3])
 rate = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+uprate = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+count = open(sys.argv[6], "a") if len(sys.argv) > 6 else None
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 def reader(read, q):
     while True:
@@ -328,10 +333,17 @@ def out(d):
         time.sleep(len(d) / rate)
     while d:
         d = d[os.write(1, d):]
+def send(d):
+    if uprate:
+        time.sleep(len(d) / uprate)
+    s.sendall(d)
+    if count:
+        count.write("%d\n" % len(d))
+        count.flush()
 up, down = queue.Queue(), queue.Queue()
-threading.Thread(target=reader, args=(lambda: os.read(0, 65536), up),
+threading.Thread(target=reader, args=(lambda: os.read(0, 16384), up),
                  daemon=True).start()
-threading.Thread(target=writer, args=(s.sendall, up,
+threading.Thread(target=writer, args=(send, up,
                  lambda: s.shutdown(socket.SHUT_WR)), daemon=True).start()
 threading.Thread(target=reader, args=(lambda: s.recv(65536), down),
                  daemon=True).start()
@@ -402,6 +414,25 @@ session_pids() {
 	done
 }
 
+# cut_sessions SERVER-PID CLIENT-PID: kill the server's session
+# processes.  If none shows within 5 s the case fails, and the client is
+# stopped rather than left to crawl through its throttled link.
+cut_sessions() {
+	local pids= i
+	for i in $(seq 50); do
+		pids=$(session_pids "$1")
+		[ -n "$pids" ] && break
+		sleep 0.1
+	done
+	if [ -z "$pids" ]; then
+		fail "no session process found"
+		kill -TERM "$2" 2>/dev/null || true
+		return
+	fi
+	# shellcheck disable=SC2086
+	kill -KILL $pids || true
+}
+
 for S in openssh dropbear; do
 	[ $S = openssh ] && P=$OS_PORT && SP=$OS_PID || { P=$DB_PORT; SP=$DB_PID; }
 	CD=$T/cut-$S
@@ -419,10 +450,7 @@ for S in openssh dropbear; do
 	done
 	[ -n "$(find "$CD" -name '.large.rw*' -size +1M 2>/dev/null)" ] ||
 		fail "the large file never got going"
-	pids=$(session_pids "$SP")
-	[ -n "$pids" ] || fail "no session process found"
-	# shellcheck disable=SC2086
-	[ -z "$pids" ] || kill -KILL $pids || true
+	cut_sessions "$SP" "$cut_pid"
 	wait $cut_pid || rc=$?
 	exp_eq "exit status of the cut run" 255 "$rc"
 	grep -q . "$T/cut.err" || fail "nothing said about the cut"
@@ -456,6 +484,65 @@ for l in open(sys.argv[1]):
 	tend
 done
 
+# A large local file pushed at 2 MB/s and cut: the agent keeps its part
+# file, and the re-run sends only the rest, counted at the relay.
+rm -rf "$T/big"
+mkdir -p "$T/big"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$T/big/big"
+echo small >"$T/big/small"
+for S in openssh dropbear; do
+	[ $S = openssh ] && P=$OS_PORT && SP=$OS_PID || { P=$DB_PORT; SP=$DB_PID; }
+	RD=$T/rcut-$S
+	tcase "$S: a push cut mid-file resumes from the part file, sending only the rest"
+	rc=0
+	$REMOWT_WRAP "$REMOWT" "${COMMON[@]}" "${KEY[@]}" -p "$P" \
+		-o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $P 0 0 2000000 2>>$T/proxy.err" \
+		push "$T/big" "$H:$RD" >"$T/cut.out" 2>"$T/cut.err" &
+	BG=$!
+	for i in $(seq 400); do
+		[ -n "$(find "$RD" -name '.big.rwpart' -size +2M 2>/dev/null)" ] &&
+			break
+		sleep 0.05
+	done
+	cut_sessions "$SP" "$BG"
+	wait "$BG" || rc=$?
+	exp_eq "exit status of the cut run" 255 "$rc"
+	[ ! -e "$RD/big/big" ] || fail "big is there under its final name"
+	had=$(stat -c %s "$RD/big/.big.rwpart" 2>/dev/null || echo 0)
+	[ "$had" -gt $((2 * 1024 * 1024)) ] ||
+		fail "the agent kept no part file of 2 MiB or more ($had bytes)"
+	cmp -s -n "$had" "$T/big/big" "$RD/big/.big.rwpart" ||
+		fail "the part file is not the file's first $had bytes"
+	rm -f "$T/count"
+	R "$P" -o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $P 0 0 0 $T/count" \
+		--json push --sync "$T/big" "$H:$RD"
+	exp_rc 0
+	cmp -s "$T/big/big" "$RD/big/big" || fail "big wrong after the re-run"
+	exp_eq "mtime of big" "$(stat -c %Y "$T/big/big")" "$(stat -c %Y "$RD/big/big")"
+	size=$(stat -c %s "$T/big/big")
+	json_check "[o.get('resumed_at') for o in done('copied') if o['path'].endswith('/big')] == [$had] and summ[0]['bytes'] == $size - $had"
+	sent=$(awk '{ n += $1 } END { print n + 0 }' "$T/count" 2>/dev/null)
+	# the rest, plus SSH framing and the login: far less than the whole
+	[ "$sent" -lt $((size - had + 512 * 1024)) ] ||
+		fail "the re-run sent $sent bytes for the $((size - had)) left"
+	[ "$sent" -ge $((size - had)) ] ||
+		fail "the re-run sent $sent bytes, less than the $((size - had)) left"
+	exp_no_temps "$RD"
+	tend
+
+	tcase "$S: a part file that does not match the file is not resumed"
+	R "$P" push "$T/big" "$H:$T/rbad-$S"
+	exp_rc 0
+	head -c $((3 * 1024 * 1024)) /dev/urandom >"$T/rbad-$S/big/.big.rwpart"
+	rm -f "$T/rbad-$S/big/big"
+	R "$P" --json push "$T/big" "$H:$T/rbad-$S"
+	exp_rc 0
+	cmp -s "$T/big/big" "$T/rbad-$S/big/big" || fail "big wrong"
+	json_check "all('resumed_at' not in o for o in objs)"
+	exp_no_temps "$T/rbad-$S"
+	tend
+done
+
 # pull_slowly PORT LOCALDIR [options...]: pull the large file at 2 MB/s in
 # the background, its pid in BG; once a MiB of it is here, return.
 pull_slowly() {
@@ -476,19 +563,23 @@ pull_slowly() {
 for S in openssh dropbear; do
 	[ $S = openssh ] && P=$OS_PORT && SP=$OS_PID || { P=$DB_PORT; SP=$DB_PID; }
 	PD=$T/pcut-$S
-	tcase "$S: a connection cut mid-pull leaves no file and no temporary"
+	tcase "$S: a connection cut mid-pull leaves only the part file; the re-run resumes it"
 	rc=0
 	pull_slowly "$P" "$PD"
-	pids=$(session_pids "$SP")
-	[ -n "$pids" ] || fail "no session process found"
-	# shellcheck disable=SC2086
-	[ -z "$pids" ] || kill -KILL $pids || true
+	cut_sessions "$SP" "$BG"
 	wait "$BG" || rc=$?
 	exp_eq "exit status of the cut run" 255 "$rc"
-	exp_eq "left here" "" "$(ls -A "$PD" 2>&1)"
+	exp_eq "left here" ".large.rwpart" "$(ls -A "$PD" 2>&1)"
+	had=$(stat -c %s "$PD/.large.rwpart" 2>/dev/null || echo 0)
+	cmp -s -n "$had" "$T/cut/large" "$PD/.large.rwpart" ||
+		fail "the part file is not the file's first $had bytes"
 	R "$P" --json pull --sync "$H:$T/cut/large" "$PD"
 	exp_rc 0
 	cmp -s "$T/cut/large" "$PD/large" || fail "large wrong after the re-run"
+	size=$(stat -c %s "$T/cut/large")
+	# what moved the second time, as the summary counts it
+	json_check "done('copied')[0].get('resumed_at') == $had and summ[0]['bytes'] == $size - $had"
+	exp_no_temps "$PD"
 	tend
 done
 

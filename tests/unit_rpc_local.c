@@ -520,6 +520,144 @@ static void test_terminal_failures(struct rpc_client *c, unsigned agent)
 	    "failed or leaked");
 }
 
+/* ---- resuming a write: SUM PREFIX|PART and WRITE RESUME ---- */
+
+#define RESUME_LEN	300000
+#define RESUME_CUT	100000
+
+static int put_file(const char *path, const uint8_t *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int ok = fd >= 0 && write(fd, p, n) == (ssize_t)n;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* SUM of path, or with flags of a prefix of it or of its part file:
+ * the reply in call (R_SUM or R_ERROR); 0 if an answer came. */
+static int sum_of(struct rpc_client *c, struct rpc_call *call,
+    const char *path, uint32_t flags, uint64_t length)
+{
+	rpc_call_init(call, NULL, NULL);
+	if ((flags != 0 ? rpc_sum_prefix(c, call, path, strlen(path), flags,
+	    length) : rpc_sum(c, call, path, strlen(path))) != 0)
+		return -1;
+	return rpc_wait(c, call);
+}
+
+static int same_sum(const struct rpc_call *a, const struct rpc_call *b)
+{
+	return a->final == RPC_R_SUM && b->final == RPC_R_SUM &&
+	    a->size == b->size && memcmp(a->digest, b->digest, 32) == 0;
+}
+
+/* WRITE RESUME of data[offset..] to path: the call, waited for. */
+static int write_from(struct rpc_client *c, struct rpc_call *call,
+    const char *path, uint32_t flags, const uint8_t *data, uint64_t offset)
+{
+	rpc_call_init(call, NULL, NULL);
+	if (rpc_source_mem(call, data + offset, RESUME_LEN - offset) != 0 ||
+	    rpc_write_resume(c, call, path, strlen(path), flags, 0600,
+	    offset) != 0)
+		return -1;
+	return rpc_wait(c, call);
+}
+
+static void test_resume(struct rpc_client *c)
+{
+	static uint8_t data[RESUME_LEN];
+	char dir[] = "/tmp/unit-resume-XXXXXX";
+	char src[64], pre[64], dst[64], part[64], link[64];
+	struct rpc_call a, b;
+	struct stat st;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	if (mkdtemp(dir) == NULL) {
+		check(0, "resume: a directory", strerror(errno));
+		return;
+	}
+	snprintf(src, sizeof src, "%s/src", dir);
+	snprintf(pre, sizeof pre, "%s/pre", dir);
+	snprintf(dst, sizeof dst, "%s/dst", dir);
+	snprintf(part, sizeof part, "%s/.dst.rwpart", dir);
+	snprintf(link, sizeof link, "%s/.lnk.rwpart", dir);
+	if (put_file(src, data, sizeof data) != 0 ||
+	    put_file(pre, data, RESUME_CUT) != 0 ||
+	    put_file(part, data, RESUME_CUT) != 0) {
+		check(0, "resume: files", strerror(errno));
+		return;
+	}
+
+	ok = sum_of(c, &a, src, RPC_SUM_PREFIX, RESUME_CUT) == 0 &&
+	    sum_of(c, &b, pre, 0, 0) == 0 && same_sum(&a, &b);
+	check(ok, "resume: SUM PREFIX hashes that many bytes",
+	    "differs from the SUM of a file of those bytes");
+	ok = sum_of(c, &a, pre, RPC_SUM_PREFIX, UINT64_MAX / 2) == 0 &&
+	    same_sum(&a, &b);
+	check(ok, "resume: SUM PREFIX past the end hashes the file",
+	    "differs from the whole file's SUM");
+	ok = sum_of(c, &a, dst, RPC_SUM_PART | RPC_SUM_PREFIX,
+	    RESUME_LEN) == 0 && same_sum(&a, &b);
+	check(ok, "resume: SUM PART hashes the target's part file",
+	    "differs from the SUM of the part's bytes");
+	ok = sum_of(c, &a, src, RPC_SUM_PART, 0) == 0 &&
+	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == ENOENT;
+	check(ok, "resume: SUM PART without a part file: ENOENT",
+	    a.errmsg);
+	ok = sum_of(c, &a, src, 0x100, 0) == 0 && a.final == RPC_R_ERROR &&
+	    rpc_err_to_errno(a.err) == EINVAL;
+	check(ok, "resume: SUM with an unknown flag: EINVAL", a.errmsg);
+
+	ok = write_from(c, &a, dst, 0, data, RESUME_CUT + 1) == 0 &&
+	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == ESTALE &&
+	    stat(dst, &st) != 0 && stat(part, &st) == 0 &&
+	    st.st_size == RESUME_CUT;
+	check(ok, "resume: WRITE RESUME past the part's end: ESTALE, the part "
+	    "as it was, no target", a.errmsg);
+	rpc_call_release(&a);
+	ok = put_file(part, data, RESUME_CUT) == 0 &&
+	    write_from(c, &a, dst, 0, data, RESUME_CUT) == 0 &&
+	    a.final == RPC_R_DONE && a.size == RESUME_LEN - RESUME_CUT &&
+	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &a, src, 0, 0) == 0 &&
+	    same_sum(&a, &b) && stat(part, &st) != 0;
+	check(ok, "resume: WRITE RESUME from the part's end completes the "
+	    "file and removes the part", a.errmsg);
+	rpc_call_release(&a);
+	ok = write_from(c, &a, dst, RPC_WRITE_FSYNC, data, 0) == 0 &&
+	    a.final == RPC_R_DONE && a.size == RESUME_LEN &&
+	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &a, src, 0, 0) == 0 &&
+	    same_sum(&a, &b) && stat(part, &st) != 0;
+	check(ok, "resume: WRITE RESUME from 0 writes the whole file", a.errmsg);
+	rpc_call_release(&a);
+	snprintf(dst, sizeof dst, "%s/lnk", dir);
+	ok = symlink(pre, link) == 0 && write_from(c, &a, dst, 0, data, 0) == 0 &&
+	    a.final == RPC_R_ERROR && lstat(link, &st) == 0 &&
+	    S_ISLNK(st.st_mode) && sum_of(c, &b, pre, 0, 0) == 0 &&
+	    b.size == RESUME_CUT;
+	check(ok, "resume: a part file that is a symlink is not followed",
+	    a.final == RPC_R_ERROR ? "symlink touched" : "write accepted");
+	rpc_call_release(&a);
+	ok = write_from(c, &a, dst, RPC_WRITE_APPEND, data, 0) == 0 &&
+	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == EINVAL;
+	check(ok, "resume: APPEND with RESUME: EINVAL", a.errmsg);
+	rpc_call_release(&a);
+	ok = write_from(c, &a, dst, 0x100, data, 0) == 0 &&
+	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == EINVAL;
+	check(ok, "resume: WRITE with an unknown flag: EINVAL", a.errmsg);
+	rpc_call_release(&a);
+	unlink(link);
+	unlink(src);
+	unlink(pre);
+	snprintf(dst, sizeof dst, "%s/dst", dir);
+	unlink(dst);
+	rmdir(dir);
+}
+
 static double bench_rpc_exec(struct rpc_client *c, int n)
 {
 	char *argv[] = { "/bin/true", NULL };
@@ -623,6 +761,7 @@ int main(int argc, char **argv)
 	test_winsize(c);
 	test_login(c);
 	test_terminal_failures(c, info.pid);
+	test_resume(c);
 	if (argc > 1 && strcmp(argv[1], "-b") == 0)
 		bench(c, argc > 2 ? atoi(argv[2]) : 10000);
 	rpc_client_free(c);

@@ -58,6 +58,18 @@ for S in openssh dropbear; do
 	exp_eq "kernel" "$(uname -r)" "$(json_get kernel)"
 	tend
 
+	# The CPU is found once per boot: od runs again only when .arch was
+	# written under another boot id.
+	tcase "$S: the CPU found is kept in .arch under the boot id"
+	BOOT=$(cat /proc/sys/kernel/random/boot_id)
+	exp_eq ".arch" "$BOOT x86_64 little" "$(cat "$C/.arch" 2>&1)"
+	echo "an-earlier-boot mips big" >"$C/.arch"
+	R "$P" --json --cache "$C" info root@127.0.0.1
+	exp_rc 0
+	exp_eq "arch after a stale .arch" "x86_64" "$(json_get arch)"
+	exp_eq ".arch rewritten" "$BOOT x86_64 little" "$(cat "$C/.arch" 2>&1)"
+	tend
+
 	tcase "$S: a truncated cached agent is replaced, never run"
 	truncate -s 1000 "$C/$HASH"
 	R "$P" --json --cache "$C" info root@127.0.0.1
@@ -136,7 +148,7 @@ for S in openssh dropbear; do
 	touch "$C/$(printf '%064d' 0)" "$C/.upload.99" "$C/notes"
 	R "$P" --cache "$C" agent clean root@127.0.0.1
 	exp_rc 0
-	exp_eq "left" "$HASH notes" "$(ls -A "$C" | sort | tr '\n' ' ' | sed 's/ $//')"
+	exp_eq "left" ".arch $HASH notes" "$(ls -A "$C" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 	tend
 done
 

@@ -300,7 +300,7 @@ check_exec() {
 	touch "$RROOT/tmp/remowt-0/$(printf '%064d' 0)"
 	R root agent clean "root@$H"
 	exp_rc 0
-	exp_eq "left" "$(agent_hash "$a")" "$(ls -A "$RROOT/tmp/remowt-0" | tr '\n' ' ' | sed 's/ $//')"
+	exp_eq "left" ".arch $(agent_hash "$a")" "$(ls -A "$RROOT/tmp/remowt-0" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 	tend
 }
 

@@ -9,6 +9,11 @@ require_remowt
 require_cmd python3
 
 rig_init
+# A cache too small for any agent, mounted before the servers start so
+# that their private mount namespaces inherit it.
+mkdir -p "$T/tiny"
+mount -t tmpfs -o size=16k,mode=0755 remowt-test-tiny "$T/tiny" || exit 1
+trap 'umount -l "$T/tiny" 2>/dev/null; _on_exit' EXIT
 start_sshd openssh || exit 1
 OS_PORT=$SRV_PORT
 kh_add "$OS_PORT" "$SRV_HOSTKEYS"
@@ -68,6 +73,14 @@ for S in openssh dropbear; do
 	exp_rc 0
 	exp_eq "arch after a stale .arch" "x86_64" "$(json_get arch)"
 	exp_eq ".arch rewritten" "$BOOT x86_64 little" "$(cat "$C/.arch" 2>&1)"
+	tend
+
+	tcase "$S: an upload into a full cache fails with its reason, leaving nothing"
+	R "$P" --cache "$T/tiny/c-$S" info root@127.0.0.1
+	exp_rc 255
+	exp_out_empty
+	exp_err_match "cannot write $T/tiny/c-$S/.upload" "the stager's reason"
+	exp_eq "left in the cache" "" "$(ls "$T/tiny/c-$S" 2>&1)"
 	tend
 
 	tcase "$S: a truncated cached agent is replaced, never run"

@@ -821,23 +821,9 @@ static void task_fail(struct task *t, int err, const char *what,
 
 /* Stat records. */
 
-static uint8_t type_of(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:	return RPC_T_REG;
-	case S_IFDIR:	return RPC_T_DIR;
-	case S_IFLNK:	return RPC_T_LNK;
-	case S_IFCHR:	return RPC_T_CHR;
-	case S_IFBLK:	return RPC_T_BLK;
-	case S_IFIFO:	return RPC_T_FIFO;
-	case S_IFSOCK:	return RPC_T_SOCK;
-	default:	return RPC_T_UNKNOWN;
-	}
-}
-
 static void stat_to_rpc(const struct stat *s, struct rpc_stat *r)
 {
-	r->type = type_of(s->st_mode);
+	r->type = rpc_type_of(s->st_mode);
 	r->mode = s->st_mode & 07777;
 	r->nlink = (uint32_t)s->st_nlink;
 	r->uid = s->st_uid;

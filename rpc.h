@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 
@@ -121,6 +122,21 @@
 #define RPC_T_BLK		5
 #define RPC_T_FIFO		6
 #define RPC_T_SOCK		7
+
+/* The record type of a local st_mode. */
+static inline uint8_t rpc_type_of(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:	return RPC_T_REG;
+	case S_IFDIR:	return RPC_T_DIR;
+	case S_IFLNK:	return RPC_T_LNK;
+	case S_IFCHR:	return RPC_T_CHR;
+	case S_IFBLK:	return RPC_T_BLK;
+	case S_IFIFO:	return RPC_T_FIFO;
+	case S_IFSOCK:	return RPC_T_SOCK;
+	default:	return RPC_T_UNKNOWN;
+	}
+}
 
 /* The stat record as carried: 93 bytes on the wire. */
 #define RPC_STAT_LEN		93

@@ -331,20 +331,6 @@ static int temp_name(const char *path, size_t len, int part, char *out)
 	return 0;
 }
 
-static uint8_t rpc_type_of(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:	return RPC_T_REG;
-	case S_IFDIR:	return RPC_T_DIR;
-	case S_IFLNK:	return RPC_T_LNK;
-	case S_IFCHR:	return RPC_T_CHR;
-	case S_IFBLK:	return RPC_T_BLK;
-	case S_IFIFO:	return RPC_T_FIFO;
-	case S_IFSOCK:	return RPC_T_SOCK;
-	default:	return RPC_T_UNKNOWN;
-	}
-}
-
 static void item_of_stat(struct item *it, const struct stat *st)
 {
 	it->type = rpc_type_of(st->st_mode);

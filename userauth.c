@@ -426,6 +426,25 @@ static int try_certs(struct ssh_conn *c, const struct sshkey *key,
 }
 
 /*
+ * Ask the person at the terminal.  The handshake deadline is there for
+ * the network, so the time they take to answer does not count.
+ */
+static int ask_person(struct ssh_conn *c, const char *prompt, char *out,
+    size_t outsz, int echo)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = askpass(prompt, out, outsz, echo);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (c->deadline != 0)
+		c->deadline += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	return rc;
+}
+
+/*
  * Load an identity, asking for its passphrase as ssh does: up to three
  * times, an empty answer skipping the key.  0 loaded, -1 not usable.
  */
@@ -444,7 +463,7 @@ static int load_key(struct ssh_conn *c, const char *path, struct sshkey *k)
 			break;
 		snprintf(prompt, sizeof prompt,
 		    "Enter passphrase for key '%s': ", path);
-		if (askpass(prompt, pass, sizeof pass, 0) != 0 ||
+		if (ask_person(c, prompt, pass, sizeof pass, 0) != 0 ||
 		    pass[0] == '\0') {
 			wipe(pass, sizeof pass);
 			return -1;
@@ -606,7 +625,7 @@ static int try_password(struct ssh_conn *c)
 
 	snprintf(prompt, sizeof prompt, "%s@%s's password: ", c->user,
 	    c->opts->hostname);
-	if (askpass(prompt, pw, sizeof pw, 0) != 0) {
+	if (ask_person(c, prompt, pw, sizeof pw, 0) != 0) {
 		wipe(pw, sizeof pw);
 		c->no_prompt = 1;
 		return 0;
@@ -779,7 +798,7 @@ static int recv_info_request(struct ssh_conn *c, struct buf *msg)
 			break;
 		}
 		ssh_sanitize(shown, sizeof shown, prompt, prompt_n);
-		if (askpass(shown, answers[i], SECRET_MAX, echo) != 0) {
+		if (ask_person(c, shown, answers[i], SECRET_MAX, echo) != 0) {
 			c->no_prompt = 1;
 			answers[i][0] = '\0';
 		}

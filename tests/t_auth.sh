@@ -96,6 +96,9 @@ printf '%s\n' "\$1" >>"$T/askpass.log"
 cat "$T/askpass.answer"
 EOF
 chmod 0755 "$T/askpass"
+# the same, after thinking for 3 seconds
+printf '#!/bin/sh\nsleep 3\nexec %q "$@"\n' "$T/askpass" >"$T/askpass-slow"
+chmod 0755 "$T/askpass-slow"
 
 # ask_set ANSWER: what the askpass program answers from now on; clears
 # its log
@@ -206,6 +209,17 @@ for S in "${SERVERS[@]}"; do
 	exp_rc 0
 	exp_out_str "$RIG_USER"$'\n'
 	exp_err_empty
+	exp_asked 1 "password"
+	tend
+
+	# ConnectTimeout and the handshake deadline are for the network: a
+	# person slower to answer than that still logs in.
+	tcase "$S: a password typed after ConnectTimeout has passed still logs in"
+	ask_set "$PW"
+	SSH_ASKPASS=$T/askpass-slow SSH_ASKPASS_REQUIRE=force \
+		run "$P" "$U" 'id -un' -o ConnectTimeout=1
+	exp_rc 0
+	exp_out_str "$RIG_USER"$'\n'
 	exp_asked 1 "password"
 	tend
 

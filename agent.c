@@ -1,6 +1,7 @@
 /*
  * agent.c - the remowt agent: serves the RPC of rpc.h on stdin/stdout.
  */
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1467,7 +1468,8 @@ static unsigned next_tmp_serial(void)
 /*
  * A part file to write from offset on: made afresh for offset 0, else
  * one of ours that holds at least offset bytes (ESTALE if it does not),
- * cut to offset.  Never through a symbolic link.
+ * cut to offset.  Never through a symbolic link.  Another WRITE writing
+ * it (a second client sending the same file) holds its lock: EBUSY.
  */
 static int open_part(const char *path, uint64_t offset)
 {
@@ -1482,6 +1484,11 @@ static int open_part(const char *path, uint64_t offset)
 		goto fail;
 	if (!S_ISREG(s.st_mode) || s.st_uid != geteuid()) {
 		errno = EEXIST;
+		goto fail;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK)
+			errno = EBUSY;
 		goto fail;
 	}
 	if (offset > (uint64_t)s.st_size) {
@@ -1545,9 +1552,17 @@ static int open_write_target(struct task *t, const struct req *r)
 	serial = (r->flags & RPC_WRITE_RESUME) ? TMP_PART : next_tmp_serial();
 	if (make_tmp_name(t->u.path, serial, tmpbuf, sizeof tmpbuf) != 0)
 		return -1;
-	if (serial == TMP_PART)
+	if (serial == TMP_PART) {
 		t->fd = open_part(tmpbuf, r->offset);
-	else
+		/* Taken by another writer: from 0, a temporary does as well. */
+		if (t->fd < 0 && errno == EBUSY && r->offset == 0) {
+			serial = next_tmp_serial();
+			if (make_tmp_name(t->u.path, serial, tmpbuf,
+			    sizeof tmpbuf) != 0)
+				return -1;
+		}
+	}
+	if (serial != TMP_PART)
 		t->fd = open(tmpbuf, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY |
 		    O_CLOEXEC, 0600);
 	if (t->fd < 0)

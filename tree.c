@@ -26,6 +26,7 @@
  * are written to a temporary beside the target and renamed over it: the
  * agent's WRITE does that on the host, and pull does the same here.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -1167,6 +1168,12 @@ static void r_write(struct tree *t, struct op *op)
 	    op->it.mode));
 }
 
+static int call_failed(const struct op *op, int err)
+{
+	return op->call.final == RPC_R_ERROR &&
+	    rpc_err_to_errno(op->call.err) == err;
+}
+
 static void r_written(struct tree *t, struct op *op)
 {
 	const struct rpc_source *s = op->call.source;
@@ -1177,6 +1184,16 @@ static void r_written(struct tree *t, struct op *op)
 			t->n_failed++;
 		else
 			fail_local(t, op->src, s->error);
+	} else if (call_failed(op, EBUSY) && op->offset > 0 && !op->retried) {
+		/* Another writer has the part file: start over, into a
+		 * temporary of the agent's own. */
+		op->retried = 1;
+		op->offset = 0;
+		if (op->fd >= 0)
+			close(op->fd);
+		op->fd = -1;
+		r_write(t, op);
+		return;
 	} else if (op->call.final != RPC_R_DONE) {
 		fail_call(t, op->dst, &op->call);
 	} else {
@@ -1378,12 +1395,6 @@ static void r_begin(struct tree *t, struct op *op)
 		r_decide(t, op);
 	else
 		r_look(t, op, 0);
-}
-
-static int call_failed(const struct op *op, int err)
-{
-	return op->call.final == RPC_R_ERROR &&
-	    rpc_err_to_errno(op->call.err) == err;
 }
 
 static void r_advance(struct tree *t, struct op *op)
@@ -1618,6 +1629,21 @@ static void l_read(struct tree *t, struct op *op)
 	    op->offset, RPC_LENGTH_ALL));
 }
 
+/* The whole file into a temporary of this run's own. */
+static void l_temp(struct tree *t, struct op *op)
+{
+	if (temp_name(op->dst, op->dst_len, 0, op->tmp) != 0 ||
+	    (op->fd = open(op->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		fail_local(t, op->dst, errno);
+		op_finish(t, op, A_NONE);
+		return;
+	}
+	op->tmp_live = 1;
+	op->offset = 0;
+	l_read(t, op);
+}
+
 /*
  * A large file goes to its part file, ".NAME.rwpart", which a lost
  * connection leaves behind.  What it holds is kept if the source's first
@@ -1637,6 +1663,13 @@ static void l_part(struct tree *t, struct op *op)
 	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		fail_errno(t, op->tmp, EEXIST, "not a part file of ours");
 		op_finish(t, op, A_NONE);
+		return;
+	}
+	/* Another pull is writing it: a temporary of our own instead. */
+	if (flock(op->fd, LOCK_EX | LOCK_NB) != 0) {
+		close(op->fd);
+		op->fd = -1;
+		l_temp(t, op);
 		return;
 	}
 	op->tmp_live = op->part = 1;
@@ -1663,19 +1696,10 @@ static void l_fetch(struct tree *t, struct op *op)
 		return;
 	}
 	op->dir->touched = 1;
-	if (op->it.size >= RESUME_MIN) {
+	if (op->it.size >= RESUME_MIN)
 		l_part(t, op);
-		return;
-	}
-	if (temp_name(op->dst, op->dst_len, 0, op->tmp) != 0 ||
-	    (op->fd = open(op->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		fail_local(t, op->dst, errno);
-		op_finish(t, op, A_NONE);
-		return;
-	}
-	op->tmp_live = 1;
-	l_read(t, op);
+	else
+		l_temp(t, op);
 }
 
 /* The temporary is complete: mode, times, then its real name. */

@@ -543,6 +543,32 @@ for S in openssh dropbear; do
 	tend
 done
 
+# Another writer holds a part file (its lock): neither side waits for it
+# or writes into it; each run goes through a temporary of its own.
+tcase "a part file held by another writer is left to it, on both sides"
+rm -rf "$T/held" "$T/held-back"
+mkdir -p "$T/held/big" "$T/held-back"
+head -c $((1024 * 1024)) "$T/big/big" >"$T/held/big/.big.rwpart"
+head -c $((1024 * 1024)) "$T/big/big" >"$T/held-back/.big.rwpart"
+flock "$T/held/big/.big.rwpart" sleep 60 &
+FL1=$!
+flock "$T/held-back/.big.rwpart" sleep 60 &
+FL2=$!
+sleep 0.3
+R "$OS_PORT" --json push "$T/big/big" "$H:$T/held/big"
+exp_rc 0
+json_check "all('resumed_at' not in o for o in objs)"
+cmp -s "$T/big/big" "$T/held/big/big" || fail "pushed big wrong"
+R "$OS_PORT" --json pull "$H:$T/big/big" "$T/held-back"
+exp_rc 0
+json_check "all('resumed_at' not in o for o in objs)"
+cmp -s "$T/big/big" "$T/held-back/big" || fail "pulled big wrong"
+exp_eq "the held part files" "1048576 1048576" \
+	"$(stat -c %s "$T/held/big/.big.rwpart" "$T/held-back/.big.rwpart" | tr '\n' ' ' | sed 's/ $//')"
+kill "$FL1" "$FL2" 2>/dev/null || true
+wait "$FL1" "$FL2" 2>/dev/null || true
+tend
+
 # pull_slowly PORT LOCALDIR [options...]: pull the large file at 2 MB/s in
 # the background, its pid in BG; once a MiB of it is here, return.
 pull_slowly() {

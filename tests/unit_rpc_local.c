@@ -565,6 +565,48 @@ static int write_from(struct rpc_client *c, struct rpc_call *call,
 	return rpc_wait(c, call);
 }
 
+/*
+ * Two writers of one target: while one holds the part file, a second
+ * from offset 0 goes through a temporary of its own, and one from an
+ * offset gets EBUSY.  Each result is whole; the last rename wins.
+ */
+static void test_resume_busy(struct rpc_client *c, const char *dir,
+    const uint8_t *data)
+{
+	struct rpc_call hw, a, b;
+	struct held h = { &hw, 1, { -1, -1 } };
+	char dst[64], part[64];
+	struct stat st;
+	int ok;
+
+	snprintf(dst, sizeof dst, "%s/busy", dir);
+	snprintf(part, sizeof part, "%s/.busy.rwpart", dir);
+	rpc_call_init(&hw, NULL, NULL);
+	ok = pipe(h.hold) == 0 && rpc_source_fd(&hw, h.hold[0]) == 0 &&
+	    rpc_write_resume(c, &hw, dst, strlen(dst), 0, 0600, 0) == 0 &&
+	    rpc_run(c, held_opened, &h) == 0 && held_none_done(&h);
+	check(ok, "resume: a writer holds the part file", "it ended");
+	ok = write_from(c, &a, dst, 0, data, 0) == 0 &&
+	    a.final == RPC_R_DONE && a.size == RESUME_LEN &&
+	    stat(dst, &st) == 0 && st.st_size == RESUME_LEN &&
+	    stat(part, &st) == 0 && st.st_size == 0;
+	check(ok, "resume: a second writer from 0 writes a whole file past "
+	    "the held part", a.errmsg);
+	rpc_call_release(&a);
+	ok = write_from(c, &a, dst, 0, data, 1) == 0 &&
+	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == EBUSY;
+	check(ok, "resume: a writer from an offset gets EBUSY while the part "
+	    "is held", a.errmsg);
+	rpc_call_release(&a);
+	ok = held_release(c, &h) == 0 && hw.final == RPC_R_DONE &&
+	    hw.size == 0 && sum_of(c, &b, dst, 0, 0) == 0 &&
+	    b.final == RPC_R_SUM && b.size == 0 && stat(part, &st) != 0;
+	check(ok, "resume: the held writer ends whole, and its part goes",
+	    hw.errmsg);
+	held_free(&h);
+	unlink(dst);
+}
+
 static void test_resume(struct rpc_client *c)
 {
 	static uint8_t data[RESUME_LEN];
@@ -650,6 +692,7 @@ static void test_resume(struct rpc_client *c)
 	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == EINVAL;
 	check(ok, "resume: WRITE with an unknown flag: EINVAL", a.errmsg);
 	rpc_call_release(&a);
+	test_resume_busy(c, dir, data);
 	unlink(link);
 	unlink(src);
 	unlink(pre);

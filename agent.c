@@ -275,6 +275,10 @@ static int decode_request(const struct rpc_frame *f, struct req *r)
 		if (rc == 0 && f->type == RPC_WRITE &&
 		    (r->flags & RPC_WRITE_RESUME))
 			rc = buf_get_u64(&b, &r->offset);
+		if (rc == 0 && f->type == RPC_WRITE &&
+		    (r->flags & RPC_WRITE_MTIME))
+			rc = buf_get_u64(&b, (uint64_t *)&r->mtime) |
+			    buf_get_u32(&b, &r->mtime_ns);
 		break;
 	case RPC_RENAME:
 	case RPC_SYMLINK:
@@ -360,6 +364,8 @@ struct task {
 	uint32_t owed;			/* WRITE: credit not yet returned */
 	unsigned tmp_serial;		/* WRITE: temporary number, 0: none,
 					 * TMP_PART: the part file */
+	int64_t mtime;			/* WRITE with MTIME */
+	uint32_t mtime_ns;
 	struct proc *proc;		/* EXEC */
 	/* Last, so that task_new() need not clear it: each kind sets it up. */
 	union {
@@ -1587,6 +1593,12 @@ static void start_write(const struct req *r)
 		task_fail(t, EINVAL, "write: unknown flags", NULL);
 		return;
 	}
+	if ((r->flags & RPC_WRITE_MTIME) && r->mtime_ns >= 1000000000u) {
+		task_fail(t, EINVAL, "write: mtime", NULL);
+		return;
+	}
+	t->mtime = r->mtime;
+	t->mtime_ns = r->mtime_ns;
 	if (open_write_target(t, r) != 0) {
 		task_fail(t, errno, "open", NULL);
 		return;
@@ -1632,12 +1644,30 @@ static void fsync_parent(const char *path)
 	}
 }
 
+/* The new file's mtime, set last so that no write moves it again. */
+static int set_mtime(int fd, int64_t sec, uint32_t nsec)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1].tv_sec = (time_t)sec;
+	ts[1].tv_nsec = (long)nsec;
+	return futimens(fd, ts);
+}
+
 static void finish_write(struct task *t)
 {
 	const char *tmp;
 	int fd = t->fd;
 
 	t->fd = -1;
+	if ((t->flags & RPC_WRITE_MTIME) && t->tmp_serial != 0 &&
+	    set_mtime(fd, t->mtime, t->mtime_ns) != 0) {
+		close(fd);
+		task_fail(t, errno, "utime", NULL);
+		return;
+	}
 	if ((t->flags & RPC_WRITE_FSYNC) && fsync(fd) != 0) {
 		close(fd);
 		task_fail(t, errno, "fsync", NULL);

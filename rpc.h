@@ -83,7 +83,8 @@
 #define RPC_WRITE_MODE		0x04	/* the mode field is meant */
 #define RPC_WRITE_EXCL		0x08
 #define RPC_WRITE_RESUME	0x10	/* the part file; u64 offset follows */
-#define RPC_WRITE_KNOWN		0x1f
+#define RPC_WRITE_MTIME		0x20	/* i64 mtime, u32 nsec follow */
+#define RPC_WRITE_KNOWN		0x3f
 #define RPC_SUM_PREFIX		0x01	/* u64 length follows the path */
 #define RPC_SUM_PART		0x02	/* of the path's part file */
 #define RPC_SUM_KNOWN		0x03

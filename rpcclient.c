@@ -1117,22 +1117,30 @@ int rpc_read(struct rpc_client *c, struct rpc_call *call, const void *path,
 int rpc_write(struct rpc_client *c, struct rpc_call *call, const void *path,
     size_t len, uint32_t flags, uint32_t mode)
 {
-	return req_path_flags_mode(c, call, RPC_WRITE, path, len, flags,
-	    mode);
+	return rpc_write_ex(c, call, path, len, flags, mode, NULL);
 }
 
-int rpc_write_resume(struct rpc_client *c, struct rpc_call *call,
+int rpc_write_ex(struct rpc_client *c, struct rpc_call *call,
     const void *path, size_t len, uint32_t flags, uint32_t mode,
-    uint64_t offset)
+    const struct rpc_write_extra *x)
 {
+	static const struct rpc_write_extra none;
 	struct buf *b;
 	size_t st;
+	int rc;
 
+	if (x == NULL)
+		x = &none;
 	if ((b = req_begin(c, call, RPC_WRITE, &st)) == NULL)
 		return -1;
-	return req_end(c, call, st, buf_put_string(b, path, len) |
-	    buf_put_u32(b, flags | RPC_WRITE_RESUME) | buf_put_u32(b, mode) |
-	    buf_put_u64(b, offset));
+	rc = buf_put_string(b, path, len) | buf_put_u32(b, flags) |
+	    buf_put_u32(b, mode);
+	if (flags & RPC_WRITE_RESUME)
+		rc |= buf_put_u64(b, x->offset);
+	if (flags & RPC_WRITE_MTIME)
+		rc |= buf_put_u64(b, (uint64_t)x->mtime) |
+		    buf_put_u32(b, x->mtime_ns);
+	return req_end(c, call, st, rc);
 }
 
 int rpc_mkdir(struct rpc_client *c, struct rpc_call *call, const void *path,

@@ -234,13 +234,20 @@ int rpc_utime(struct rpc_client *, struct rpc_call *, const void *path,
     int64_t mtime, uint32_t mtime_ns);
 int rpc_sum(struct rpc_client *, struct rpc_call *, const void *path,
     size_t len);
-/* Resuming: the SHA-256 of at most length bytes of path, or with
- * RPC_SUM_PART of its part file; and WRITE into that part file from
- * offset on (RPC_WRITE_RESUME is added to flags). */
+/* The SHA-256 of at most length bytes of path, or with RPC_SUM_PART of
+ * its part file (RPC_SUM_PREFIX is added to flags). */
 int rpc_sum_prefix(struct rpc_client *, struct rpc_call *, const void *path,
     size_t len, uint32_t flags, uint64_t length);
-int rpc_write_resume(struct rpc_client *, struct rpc_call *, const void *path,
-    size_t len, uint32_t flags, uint32_t mode, uint64_t offset);
+/* WRITE's optional fields, sent as flags say: offset with
+ * RPC_WRITE_RESUME, mtime with RPC_WRITE_MTIME (x NULL: zeros). */
+struct rpc_write_extra {
+	uint64_t offset;
+	int64_t mtime;
+	uint32_t mtime_ns;
+};
+int rpc_write_ex(struct rpc_client *, struct rpc_call *, const void *path,
+    size_t len, uint32_t flags, uint32_t mode,
+    const struct rpc_write_extra *x);
 int rpc_statvfs(struct rpc_client *, struct rpc_call *, const void *path,
     size_t len);
 

@@ -1137,9 +1137,12 @@ static void r_part_checked(struct tree *t, struct op *op)
 		op->offset = c->size;
 }
 
+/* The file with its mode and mtime in one request: no UTIME after. */
 static void r_write(struct tree *t, struct op *op)
 {
-	uint32_t flags = RPC_WRITE_MODE | (t->o.fsync ? RPC_WRITE_FSYNC : 0);
+	uint32_t flags = RPC_WRITE_MODE | RPC_WRITE_MTIME |
+	    (t->o.fsync ? RPC_WRITE_FSYNC : 0);
+	struct rpc_write_extra x;
 	int resume = r_resumable(t, op);
 
 	if (t->o.dry_run) {
@@ -1162,10 +1165,11 @@ static void r_write(struct tree *t, struct op *op)
 		return;
 	}
 	op->dir->touched = 1;
-	op_sent(t, op, resume ? rpc_write_resume(t->rpc, &op->call, op->dst,
-	    op->dst_len, flags, op->it.mode, op->offset) :
-	    rpc_write(t->rpc, &op->call, op->dst, op->dst_len, flags,
-	    op->it.mode));
+	x.offset = op->offset;
+	x.mtime = op->it.mtime;
+	x.mtime_ns = op->it.mtime_ns < 1000000000u ? op->it.mtime_ns : 0;
+	op_sent(t, op, rpc_write_ex(t->rpc, &op->call, op->dst, op->dst_len,
+	    flags | (resume ? RPC_WRITE_RESUME : 0), op->it.mode, &x));
 }
 
 static int call_failed(const struct op *op, int err)
@@ -1199,8 +1203,7 @@ static void r_written(struct tree *t, struct op *op)
 	} else {
 		if (op->call.size > op->moved)
 			t->prog.bytes += op->call.size - op->moved;
-		op->action = A_COPIED;
-		r_settime(t, op);
+		op_finish(t, op, A_COPIED);
 		return;
 	}
 	op_finish(t, op, A_NONE);

@@ -314,7 +314,10 @@ count = open(sys.argv[6], "a") if len(sys.argv) > 6 else None
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 def reader(read, q):
     while True:
-        d = read()
+        try:
+            d = read()
+        except OSError:  # a reset is an end too
+            d = b""
         q.put((time.monotonic() + delay, d))
         if not d:
             return
@@ -508,13 +511,20 @@ for S in openssh dropbear; do
 	wait "$BG" || rc=$?
 	exp_eq "exit status of the cut run" 255 "$rc"
 	[ ! -e "$RD/big/big" ] || fail "big is there under its final name"
+	# The cut session's agent holds the part file until it has seen
+	# the end of its session and left; a re-run before that would find
+	# the part busy and start over.
+	for i in $(seq 100); do
+		flock -n "$RD/big/.big.rwpart" true 2>/dev/null && break
+		sleep 0.1
+	done
 	had=$(stat -c %s "$RD/big/.big.rwpart" 2>/dev/null || echo 0)
 	[ "$had" -gt $((2 * 1024 * 1024)) ] ||
 		fail "the agent kept no part file of 2 MiB or more ($had bytes)"
 	cmp -s -n "$had" "$T/big/big" "$RD/big/.big.rwpart" ||
 		fail "the part file is not the file's first $had bytes"
 	rm -f "$T/count"
-	R "$P" -o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $P 0 0 0 $T/count" \
+	R "$P" -o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $P 0 0 0 $T/count 2>>$T/proxy.err" \
 		--json push --sync "$T/big" "$H:$RD"
 	exp_rc 0
 	cmp -s "$T/big/big" "$RD/big/big" || fail "big wrong after the re-run"

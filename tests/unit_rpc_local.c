@@ -559,8 +559,9 @@ static int write_from(struct rpc_client *c, struct rpc_call *call,
 {
 	rpc_call_init(call, NULL, NULL);
 	if (rpc_source_mem(call, data + offset, RESUME_LEN - offset) != 0 ||
-	    rpc_write_resume(c, call, path, strlen(path), flags, 0600,
-	    offset) != 0)
+	    rpc_write_ex(c, call, path, strlen(path), flags | RPC_WRITE_RESUME,
+	    0600, &(struct rpc_write_extra){ .offset = offset,
+	    .mtime = 1000000000 }) != 0)
 		return -1;
 	return rpc_wait(c, call);
 }
@@ -583,7 +584,8 @@ static void test_resume_busy(struct rpc_client *c, const char *dir,
 	snprintf(part, sizeof part, "%s/.busy.rwpart", dir);
 	rpc_call_init(&hw, NULL, NULL);
 	ok = pipe(h.hold) == 0 && rpc_source_fd(&hw, h.hold[0]) == 0 &&
-	    rpc_write_resume(c, &hw, dst, strlen(dst), 0, 0600, 0) == 0 &&
+	    rpc_write_ex(c, &hw, dst, strlen(dst), RPC_WRITE_RESUME, 0600,
+	    NULL) == 0 &&
 	    rpc_run(c, held_opened, &h) == 0 && held_none_done(&h);
 	check(ok, "resume: a writer holds the part file", "it ended");
 	ok = write_from(c, &a, dst, 0, data, 0) == 0 &&
@@ -611,7 +613,7 @@ static void test_resume(struct rpc_client *c)
 {
 	static uint8_t data[RESUME_LEN];
 	char dir[] = "/tmp/unit-resume-XXXXXX";
-	char src[64], pre[64], dst[64], part[64], link[64];
+	char src[64], pre[64], dst[64], part[64], link[64], mt[64];
 	struct rpc_call a, b;
 	struct stat st;
 	size_t i;
@@ -684,6 +686,13 @@ static void test_resume(struct rpc_client *c)
 	check(ok, "resume: a part file that is a symlink is not followed",
 	    a.final == RPC_R_ERROR ? "symlink touched" : "write accepted");
 	rpc_call_release(&a);
+	snprintf(mt, sizeof mt, "%s/mt", dir);
+	ok = write_from(c, &a, mt, RPC_WRITE_MTIME, data, 0) == 0 &&
+	    a.final == RPC_R_DONE && stat(mt, &st) == 0 &&
+	    st.st_mtime == 1000000000;
+	check(ok, "WRITE MTIME: the new file has that mtime", a.errmsg);
+	rpc_call_release(&a);
+	unlink(mt);
 	ok = write_from(c, &a, dst, RPC_WRITE_APPEND, data, 0) == 0 &&
 	    a.final == RPC_R_ERROR && rpc_err_to_errno(a.err) == EINVAL;
 	check(ok, "resume: APPEND with RESUME: EINVAL", a.errmsg);

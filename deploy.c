@@ -529,6 +529,10 @@ static int upload(struct ssh_link *l, const struct agent_image *img)
 	size_t sent = 0;
 
 	while (sent < img->len) {
+		/* The stager gave up (a full disk, say) and will not take
+		 * the rest: its answer, read next, says why. */
+		if (ssh_chan_eof_received(l->c, l->ch))
+			return 0;
 		sent += ssh_chan_write(l->c, l->ch, img->data + sent,
 		    img->len - sent);
 		pfd.fd = ssh_fd(l->c);

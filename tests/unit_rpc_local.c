@@ -614,7 +614,7 @@ static void test_resume(struct rpc_client *c)
 	static uint8_t data[RESUME_LEN];
 	char dir[] = "/tmp/unit-resume-XXXXXX";
 	char src[64], pre[64], dst[64], part[64], link[64], mt[64];
-	struct rpc_call a, b;
+	struct rpc_call a, b, x;
 	struct stat st;
 	size_t i;
 	int ok;
@@ -667,15 +667,15 @@ static void test_resume(struct rpc_client *c)
 	ok = put_file(part, data, RESUME_CUT) == 0 &&
 	    write_from(c, &a, dst, 0, data, RESUME_CUT) == 0 &&
 	    a.final == RPC_R_DONE && a.size == RESUME_LEN - RESUME_CUT &&
-	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &a, src, 0, 0) == 0 &&
-	    same_sum(&a, &b) && stat(part, &st) != 0;
+	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &x, src, 0, 0) == 0 &&
+	    same_sum(&x, &b) && stat(part, &st) != 0;
 	check(ok, "resume: WRITE RESUME from the part's end completes the "
 	    "file and removes the part", a.errmsg);
 	rpc_call_release(&a);
 	ok = write_from(c, &a, dst, RPC_WRITE_FSYNC, data, 0) == 0 &&
 	    a.final == RPC_R_DONE && a.size == RESUME_LEN &&
-	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &a, src, 0, 0) == 0 &&
-	    same_sum(&a, &b) && stat(part, &st) != 0;
+	    sum_of(c, &b, dst, 0, 0) == 0 && sum_of(c, &x, src, 0, 0) == 0 &&
+	    same_sum(&x, &b) && stat(part, &st) != 0;
 	check(ok, "resume: WRITE RESUME from 0 writes the whole file", a.errmsg);
 	rpc_call_release(&a);
 	snprintf(dst, sizeof dst, "%s/lnk", dir);

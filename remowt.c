@@ -1754,6 +1754,9 @@ static const struct command commands[] = {
 	  "  --delete        remove what DIR has and the source lacks\n"
 	  "  -n, --dry-run   print what would change, change nothing\n"
 	  "  -s, --fsync     sync each file to disk\n"
+	  "A file of 1 MiB or more goes through .NAME.rwpart, which a lost\n"
+	  "connection leaves behind: run the same command again and it\n"
+	  "continues after the bytes already there if their SHA-256 matches.\n"
 	  "A progress line shows on a terminal unless -q.  --json: one object\n"
 	  "per entry (\"action\": copied, updated, skipped, deleted) and a\n"
 	  "summary.  Exit 1 if any entry failed, 255 if the connection did.\n" },

@@ -417,6 +417,18 @@ session_pids() {
 	done
 }
 
+# grown DIR NAME SIZE WHAT: wait (20 s at most) until a file NAME under
+# DIR is larger than SIZE (find's -size), else fail "WHAT never got going"
+grown() {
+	local i
+	for i in $(seq 400); do
+		[ -n "$(find "$1" -name "$2" -size "+$3" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	fail "$4 never got going"
+	return 1
+}
+
 # cut_sessions SERVER-PID CLIENT-PID: kill the server's session
 # processes.  If none shows within 5 s the case fails, and the client is
 # stopped rather than left to crawl through its throttled link.
@@ -446,13 +458,7 @@ for S in openssh dropbear; do
 		-p "$P" push - "$H:$CD" >"$T/cut.out" 2>"$T/cut.err" &
 	cut_pid=$!
 	# cut once a good part of the large file is across
-	for i in $(seq 400); do
-		[ -n "$(find "$CD" -name '.large.rw*' -size +1M 2>/dev/null)" ] &&
-			break
-		sleep 0.05
-	done
-	[ -n "$(find "$CD" -name '.large.rw*' -size +1M 2>/dev/null)" ] ||
-		fail "the large file never got going"
+	grown "$CD" '.large.rw*' 1M "the large file"
 	cut_sessions "$SP" "$cut_pid"
 	wait $cut_pid || rc=$?
 	exp_eq "exit status of the cut run" 255 "$rc"
@@ -502,11 +508,7 @@ for S in openssh dropbear; do
 		-o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $P 0 0 2000000 2>>$T/proxy.err" \
 		push "$T/big" "$H:$RD" >"$T/cut.out" 2>"$T/cut.err" &
 	BG=$!
-	for i in $(seq 400); do
-		[ -n "$(find "$RD" -name '.big.rwpart' -size +2M 2>/dev/null)" ] &&
-			break
-		sleep 0.05
-	done
+	grown "$RD" '.big.rwpart' 2M "the push"
 	cut_sessions "$SP" "$BG"
 	wait "$BG" || rc=$?
 	exp_eq "exit status of the cut run" 255 "$rc"
@@ -582,18 +584,13 @@ tend
 # pull_slowly PORT LOCALDIR [options...]: pull the large file at 2 MB/s in
 # the background, its pid in BG; once a MiB of it is here, return.
 pull_slowly() {
-	local port=$1 dir=$2 i
+	local port=$1 dir=$2
 	shift 2
 	$REMOWT_WRAP "$REMOWT" "${COMMON[@]}" "${KEY[@]}" -p "$port" \
 		-o "ProxyCommand=python3 $T/delay.py 127.0.0.1 $port 0 2000000 2>>$T/proxy.err" \
 		"$@" pull "$H:$T/cut/large" "$dir" >"$T/cut.out" 2>"$T/cut.err" &
 	BG=$!
-	for i in $(seq 400); do
-		[ -n "$(find "$dir" -name '.large.rw*' -size +1M 2>/dev/null)" ] &&
-			return 0
-		sleep 0.05
-	done
-	fail "the pull never got going"
+	grown "$dir" '.large.rw*' 1M "the pull"
 }
 
 for S in openssh dropbear; do

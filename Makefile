@@ -17,7 +17,7 @@ CLIENT_SRCS := remowt.c cli.c json.c batch.c \
                askpass.c sshagent.c deploy.c buf.c rpcclient.c \
                tree.c progress.c tar.c shell.c
 CLIENT_OBJS := $(CLIENT_SRCS:.c=.o)
-CLIENT_OBJS += agents.o build/cross-agents.o
+CLIENT_OBJS += build/agents.o
 
 # The agent: freestanding apart from libc, shares only the codec.
 AGENT_SRCS := agent.c buf.c
@@ -41,16 +41,14 @@ build/agent: $(AGENT_SRCS) rpc.h buf.h
 	@mkdir -p build
 	$(CC) $(ALL_CFLAGS) -Os -s -DAGENT_BUILD='"$(AGENT_BUILD)"' \
 	    -o $@ $(AGENT_SRCS)
-agents.o: agents.S build/agent
-	$(CC) -c -o $@ agents.S
 
-# Whatever `make cross` built is embedded; the list is re-made every
-# time, so a new cross build is picked up by the next `make`.
-build/cross-agents.S: FORCE
-	@mkdir -p build
+# The agents remowt carries: that one, and whatever `make cross` built,
+# each with its SHA-256.  The list is re-made every time, so a new cross
+# build is picked up by the next `make`.
+build/agents.S: build/agent FORCE
 	@cross/embed.sh $@.new && cmp -s $@.new $@ || cp $@.new $@; rm -f $@.new
-build/cross-agents.o: build/cross-agents.S $(wildcard build/agents/agent-*)
-	$(CC) -c -o $@ build/cross-agents.S
+build/agents.o: build/agents.S build/agent $(wildcard build/agents/agent-*)
+	$(CC) -c -o $@ build/agents.S
 FORCE:
 remowt.o rpcclient.o: rpc.h rpcclient.h
 
@@ -154,8 +152,7 @@ tests/fuzz_ssh: ssh_min.c kex.c $(FUZZ_SRCS_fuzz_ssh) ssh_conn.h ssh_min.h \
 # The client without its front end; includes deploy.c.  The embedded
 # agents are linked in as they are in remowt.
 FUZZ_SRCS_fuzz_stager := $(filter-out remowt.c cli.c json.c batch.c deploy.c \
-    tree.c progress.c tar.c shell.c, $(CLIENT_SRCS)) agents.o \
-    build/cross-agents.o
+    tree.c progress.c tar.c shell.c, $(CLIENT_SRCS)) build/agents.o
 FUZZ_LIBS_fuzz_stager := $(LIBS)
 FUZZ_ARGS_fuzz_stager := -close_fd_mask=2
 tests/fuzz_stager: deploy.c $(FUZZ_SRCS_fuzz_stager) deploy.h ssh_min.h \

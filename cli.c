@@ -15,7 +15,7 @@
 
 const char *progname = "remowt";
 
-/* The agent for this machine, linked in by agents.S. */
+/* The agent for this machine (cross/embed.sh). */
 extern const uint8_t remowt_agent_start[], remowt_agent_end[];
 
 /* Messages. */

@@ -23,8 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bearssl.h>
-
 #include "deploy.h"
 #include "ssh_min.h"
 
@@ -104,17 +102,17 @@ static const char stager[] =
 /* Embedded agents                                                     */
 
 /* The host agent (for --local), and the cross-built ones, each of which
- * may be empty (see cross/embed.sh). */
-extern const uint8_t remowt_agent_start[], remowt_agent_end[];
-#define CROSS_AGENT(a) \
-	extern const uint8_t remowt_agent_##a##_start[], \
-	    remowt_agent_##a##_end[]
-CROSS_AGENT(mips);
-CROSS_AGENT(mipsel);
-CROSS_AGENT(arm);
-CROSS_AGENT(aarch64);
-CROSS_AGENT(riscv64);
-CROSS_AGENT(x86_64);
+ * may be empty; each with its SHA-256 in hex (see cross/embed.sh). */
+#define EMBEDDED_AGENT(a) \
+	extern const uint8_t a##_start[], a##_end[]; \
+	extern const char a##_sha256[]
+EMBEDDED_AGENT(remowt_agent);
+EMBEDDED_AGENT(remowt_agent_mips);
+EMBEDDED_AGENT(remowt_agent_mipsel);
+EMBEDDED_AGENT(remowt_agent_arm);
+EMBEDDED_AGENT(remowt_agent_aarch64);
+EMBEDDED_AGENT(remowt_agent_riscv64);
+EMBEDDED_AGENT(remowt_agent_x86_64);
 
 #if defined(__x86_64__)
 #define REMOWT_HOST_ARCH "x86_64"
@@ -133,21 +131,33 @@ CROSS_AGENT(x86_64);
 #endif
 
 #define NARCH 6
+#define IMAGE(arch, a) { arch, a##_start, a##_end, a##_sha256 }
 static const struct {
 	const char *arch;
 	const uint8_t *start, *end;
-} cross_agents[NARCH] = {
-	{ "mips", remowt_agent_mips_start, remowt_agent_mips_end },
-	{ "mipsel", remowt_agent_mipsel_start, remowt_agent_mipsel_end },
-	{ "arm", remowt_agent_arm_start, remowt_agent_arm_end },
-	{ "aarch64", remowt_agent_aarch64_start, remowt_agent_aarch64_end },
-	{ "riscv64", remowt_agent_riscv64_start, remowt_agent_riscv64_end },
-	{ "x86_64", remowt_agent_x86_64_start, remowt_agent_x86_64_end },
+	const char *sha256;
+} cross_agents[NARCH + 1] = {
+	IMAGE("mips", remowt_agent_mips),
+	IMAGE("mipsel", remowt_agent_mipsel),
+	IMAGE("arm", remowt_agent_arm),
+	IMAGE("aarch64", remowt_agent_aarch64),
+	IMAGE("riscv64", remowt_agent_riscv64),
+	IMAGE("x86_64", remowt_agent_x86_64),
+	IMAGE(REMOWT_HOST_ARCH, remowt_agent),
 };
 
 static struct agent_image images[NARCH + 1];
-static char image_hashes[NARCH + 1][65];
 static size_t nimages;
+
+static void add_image(size_t i)
+{
+	images[nimages].arch = cross_agents[i].arch;
+	images[nimages].data = cross_agents[i].start;
+	images[nimages].len = (size_t)(cross_agents[i].end -
+	    cross_agents[i].start);
+	images[nimages].sha256 = cross_agents[i].sha256;
+	nimages++;
+}
 
 /*
  * The cross-built agents; a host CPU without one falls back to the
@@ -162,41 +172,15 @@ const struct agent_image *agent_images(size_t *n)
 		for (i = 0; i < NARCH; i++) {
 			if (cross_agents[i].end == cross_agents[i].start)
 				continue;
-			images[nimages].arch = cross_agents[i].arch;
-			images[nimages].data = cross_agents[i].start;
-			images[nimages].len = (size_t)(cross_agents[i].end -
-			    cross_agents[i].start);
 			if (strcmp(cross_agents[i].arch, REMOWT_HOST_ARCH) == 0)
 				have_host = 1;
-			nimages++;
+			add_image(i);
 		}
-		if (!have_host) {
-			images[nimages].arch = REMOWT_HOST_ARCH;
-			images[nimages].data = remowt_agent_start;
-			images[nimages].len = (size_t)(remowt_agent_end -
-			    remowt_agent_start);
-			nimages++;
-		}
+		if (!have_host)
+			add_image(NARCH);
 	}
 	*n = nimages;
 	return images;
-}
-
-const char *agent_image_hash(const struct agent_image *img)
-{
-	size_t i = (size_t)(img - images);
-	br_sha256_context ctx;
-	uint8_t d[32];
-	int k;
-
-	if (image_hashes[i][0] == '\0') {
-		br_sha256_init(&ctx);
-		br_sha256_update(&ctx, img->data, img->len);
-		br_sha256_out(&ctx, d);
-		for (k = 0; k < 32; k++)
-			snprintf(image_hashes[i] + 2 * k, 3, "%02x", d[k]);
-	}
-	return image_hashes[i];
 }
 
 /* ------------------------------------------------------------------ */
@@ -258,7 +242,7 @@ static int deploy_stager_command(const struct agent_image *imgs, size_t n,
 		return -1;
 	for (i = 0; i < n; i++) {
 		snprintf(arg, sizeof arg, " %s:%s:%zu", imgs[i].arch,
-		    agent_image_hash(&imgs[i]), imgs[i].len);
+		    imgs[i].sha256, imgs[i].len);
 		if (append(out, outsz, &len, arg) != 0)
 			return -1;
 	}
@@ -563,7 +547,7 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 		    shown(info->arch, line, sizeof line));
 		return -1;
 	}
-	snprintf(info->hash, sizeof info->hash, "%s", agent_image_hash(img));
+	snprintf(info->hash, sizeof info->hash, "%s", img->sha256);
 	if (r == 1)
 		return 0;
 	info->uploaded = 1;

@@ -18,12 +18,11 @@ struct agent_image {
 	const char *arch;          /* mips mipsel arm aarch64 riscv64 x86_64 */
 	const uint8_t *data;
 	size_t len;
+	const char *sha256;        /* lower-case hex, from the build */
 };
 
 /* The agents this remowt carries; *n set to their number. */
 const struct agent_image *agent_images(size_t *n);
-/* Lower-case hex SHA-256 of an image (cached after the first call). */
-const char *agent_image_hash(const struct agent_image *img);
 
 struct deploy_info {
 	char arch[80];

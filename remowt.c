@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <bearssl.h>
-
 #include "batch.h"
 #include "buf.h"
 #include "cli.h"
@@ -33,8 +31,9 @@
 #define CAPTURE_LIMIT	(64u * 1024 * 1024)
 #define MAX_ENV_OPS	1024
 
-/* The agent for this machine, linked in by agents.S. */
+/* The agent for this machine and its SHA-256 in hex (cross/embed.sh). */
 extern const uint8_t remowt_agent_start[], remowt_agent_end[];
+extern const char remowt_agent_sha256[];
 
 /* Usage. */
 
@@ -1460,21 +1459,6 @@ static int cmd_sh(struct cli *cli, int argc, char **argv)
 
 /* version */
 
-/* The SHA-256 of the embedded agent, as hex: what its hello reports. */
-static void embedded_agent_sha256(char hex[65])
-{
-	br_sha256_context c;
-	uint8_t md[32];
-	int i;
-
-	br_sha256_init(&c);
-	br_sha256_update(&c, remowt_agent_start,
-	    (size_t)(remowt_agent_end - remowt_agent_start));
-	br_sha256_out(&c, md);
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
 /* info HOST: what runs there and where it came from. */
 static int cmd_info(struct cli *cli, int argc, char **argv)
 {
@@ -1552,7 +1536,7 @@ static int carried(const char *name)
 
 	imgs = agent_images(&n);
 	for (k = 0; k < n; k++)
-		if (strcmp(agent_image_hash(&imgs[k]), name) == 0)
+		if (strcmp(imgs[k].sha256, name) == 0)
 			return 1;
 	return 0;
 }
@@ -1632,10 +1616,10 @@ static int print_agents(struct cli *cli)
 			printf("{\"command\":\"version\",\"ok\":true,"
 			    "\"arch\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}\n",
 			    imgs[k].arch, imgs[k].len,
-			    agent_image_hash(&imgs[k]));
+			    imgs[k].sha256);
 		else
 			printf("%-8s %7zu bytes  sha256 %s\n", imgs[k].arch,
-			    imgs[k].len, agent_image_hash(&imgs[k]));
+			    imgs[k].len, imgs[k].sha256);
 	}
 	return 0;
 }
@@ -1644,7 +1628,6 @@ static int cmd_version(struct cli *cli, int argc, char **argv)
 {
 	static const struct optdef defs[] = { { 'A', "agents", 0 },
 	    { 0, 0, 0 } };
-	char hex[65];
 	int i = 0, rc, agents = 0;
 
 	if (parse_opts(cli, argc, argv, &i, defs, set_flag, &agents) != 0 ||
@@ -1654,11 +1637,10 @@ static int cmd_version(struct cli *cli, int argc, char **argv)
 		return print_agents(cli);
 	if (cli->local && (rc = connect_agent(cli, NULL)) != 0)
 		return rc;
-	embedded_agent_sha256(hex);
 	if (cli->json) {
 		printf("{\"command\":\"version\",\"ok\":true,\"version\":\"%s\","
 		    "\"protocol\":%d,\"agent_sha256\":\"%s\"", REMOWT_VERSION,
-		    RPC_VERSION, hex);
+		    RPC_VERSION, remowt_agent_sha256);
 		if (cli->local) {
 			printf(",\"agent\":{\"protocol\":%u,\"build\":",
 			    cli->agent.version);
@@ -1677,7 +1659,7 @@ static int cmd_version(struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	printf("remowt %s (protocol %d)\nembedded agent: sha256 %s\n",
-	    REMOWT_VERSION, RPC_VERSION, hex);
+	    REMOWT_VERSION, RPC_VERSION, remowt_agent_sha256);
 	if (cli->local)
 		printf("agent: protocol %u, build %s, sha256 %s, on %s %s %s\n",
 		    cli->agent.version, cli->agent.build, cli->agent.exe_sha256,

@@ -41,6 +41,26 @@ for l in sys.stdin:
     if o["arch"] == "x86_64":
         print(o["sha256"])')
 
+# The hashes come from the build, not from hashing at every contact:
+# each must still be that of the bytes embedded.
+tcase "version names each embedded agent by the SHA-256 of its file"
+OUT=$T/agents.json remowt_run --json version --agents
+exp_rc 0
+while read -r arch sum; do
+	f=$ROOT/build/agents/agent-$arch
+	[ -f "$f" ] || f=$ROOT/build/agent
+	exp_eq "$arch" "$(sha256sum <"$f" | cut -c1-64)" "$sum"
+done < <(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    print(o["arch"], o["sha256"])' "$T/agents.json")
+remowt_run --json version
+exp_rc 0
+exp_eq "the host agent" "$(sha256sum <"$ROOT/build/agent" | cut -c1-64)" \
+	"$(json_get agent_sha256)"
+tend
+
 for S in openssh dropbear; do
 	[ $S = openssh ] && P=$OS_PORT || P=$DB_PORT
 	C=$T/cache-$S

@@ -511,6 +511,8 @@ size_t ssh_chan_write(struct ssh_conn *c, int id, const uint8_t *p, size_t n)
 		k = n - sent;
 		if (k > ch->remote_maxpkt)
 			k = ch->remote_maxpkt;
+		if (k > SSH_MAX_PAYLOAD - 16)
+			k = SSH_MAX_PAYLOAD - 16;
 		if (ssh_pkt_begin(c, &b, SSH_MSG_CHANNEL_DATA) != 0)
 			break;
 		buf_put_u32(&b, ch->remote_id);

@@ -18,6 +18,10 @@
 #include "sshkey.h"
 #include "ssh_min.h"
 
+/* The largest payload we build: any message but channel data is far
+ * smaller, and channel data goes out in pieces of at most this. */
+#define SSH_MAX_PAYLOAD (64u * 1024)
+
 /* Message numbers (RFC 4250 4.1, 4256, 8308). */
 #define SSH_MSG_DISCONNECT 1
 #define SSH_MSG_IGNORE 2
@@ -103,6 +107,10 @@ struct ssh_conn {
 	uint32_t rpkt_len;
 	uint8_t *wbuf;
 	size_t woff, wlen;
+	/* How far each buffer was ever written (a packet being built may
+	 * reach to wpend): what the wipe at the end must cover, and no
+	 * more, so that pages never touched are not faulted in for it. */
+	size_t rbuf_used, wbuf_used, wpend;
 	uint8_t pad_pool[256];
 
 	uint32_t seq_in, seq_out;

@@ -126,6 +126,8 @@ static int deadline_left(const struct ssh_conn *c)
 /* Start a packet: b is where the payload goes, in the output buffer. */
 static int pkt_begin(struct ssh_conn *c, struct buf *b, uint8_t type)
 {
+	size_t cap;
+
 	if (c->woff == c->wlen) {
 		c->woff = 0;
 		c->wlen = 0;
@@ -136,7 +138,11 @@ static int pkt_begin(struct ssh_conn *c, struct buf *b, uint8_t type)
 	}
 	if (WBUF_SIZE - c->wlen < PKT_OVERHEAD + 1024)
 		return ssh_fail(c, "output buffer full");
-	buf_init(b, c->wbuf + c->wlen + 5, WBUF_SIZE - c->wlen - PKT_OVERHEAD);
+	cap = WBUF_SIZE - c->wlen - PKT_OVERHEAD;
+	if (cap > SSH_MAX_PAYLOAD)
+		cap = SSH_MAX_PAYLOAD;
+	buf_init(b, c->wbuf + c->wlen + 5, cap);
+	c->wpend = c->wlen + 5 + cap;
 	return buf_put_u8(b, type);
 }
 
@@ -171,6 +177,9 @@ static int pkt_send(struct ssh_conn *c, struct buf *b)
 	if (c->enc_out)
 		pktc_seal(&c->pc_out, c->seq_out, pkt, 4 + plen, pkt + 4 + plen);
 	c->wlen += 4 + plen + tag;
+	if (c->wlen > c->wbuf_used)
+		c->wbuf_used = c->wlen;
+	c->wpend = 0;
 	c->seq_out++;
 	c->bytes_out += 4 + plen + tag;
 	maybe_rekey(c);
@@ -286,6 +295,8 @@ static int sock_read(struct ssh_conn *c)
 			return ssh_fail(c, "connection lost: %s%s",
 			    strerror(errno), proxy_hint(c));
 		c->rlen += (size_t)n;
+		if (c->rlen > c->rbuf_used)
+			c->rbuf_used = c->rlen;
 		return 1;
 	}
 }
@@ -1378,7 +1389,7 @@ struct ssh_conn *ssh_connect(struct ssh_opts *o)
 	/* Version and KEXINIT go out together: one round trip saved. */
 	snprintf(line, sizeof line, "%s\r\n", CLIENT_VERSION);
 	memcpy(c->wbuf, line, strlen(line));
-	c->wlen = strlen(line);
+	c->wlen = c->wbuf_used = strlen(line);
 	if (send_kexinit(c) != 0 || ssh_flush(c) != 0 || read_version(c) != 0)
 		return c;
 	/* The first exchange: stops at our NEWKEYS, the server's may lag. */
@@ -1418,12 +1429,13 @@ void ssh_close(struct ssh_conn *c)
 	kex_wipe(&c->kex);
 	wipe(c->session_id, sizeof c->session_id);
 	if (c->rbuf != NULL) {
-		wipe(c->rbuf, RBUF_SIZE);
+		wipe(c->rbuf, c->rbuf_used);
 		free(c->rbuf);
 	}
 	/* A packet built but never sent is still plaintext there. */
 	if (c->wbuf != NULL) {
-		wipe(c->wbuf, WBUF_SIZE);
+		wipe(c->wbuf, c->wpend > c->wbuf_used ? c->wpend :
+		    c->wbuf_used);
 		free(c->wbuf);
 	}
 	ssh_chan_free_all(c);

@@ -8,7 +8,7 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
            -Wstrict-prototypes -Wmissing-prototypes -Wvla
 DEFS    := -D_DEFAULT_SOURCE -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(EXTRA_CFLAGS)
-LIBS    := -lbearssl -lmbedcrypto -ltommath
+LIBS    := -Wl,-Bstatic -lbearssl -lmbedcrypto -ltommath -Wl,-Bdynamic
 
 # The client: transport, crypto, keys, the RPC client and the CLI.
 CLIENT_SRCS := remowt.c cli.c json.c batch.c \

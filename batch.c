@@ -1045,8 +1045,9 @@ static int start_info(struct batch *b, struct slot *s, struct req *q)
 		json_str(stdout, cli->deploy.endian);
 		fputs(",\"cache\":", stdout);
 		json_str(stdout, cli->deploy.cache);
-		printf(",\"uploaded\":%s", cli->deploy.uploaded ? "true" :
-		    "false");
+		printf(",\"uploaded\":%s,\"upload_bytes\":%zu",
+		    cli->deploy.uploaded ? "true" : "false",
+		    cli->deploy.upload_bytes);
 	}
 	fputs("}\n", stdout);
 	return -1;

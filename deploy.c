@@ -10,6 +10,7 @@
  *
  *   REMOWT1 ok ARCH ENDIAN DIR         the agent runs from here on
  *   REMOWT1 upload ARCH ENDIAN DIR     send SIZE bytes of the agent
+ *   REMOWT1 gunzip ARCH ENDIAN DIR     send GZSIZE bytes of it, gzipped
  *   REMOWT1 error TEXT                 nothing runs
  *
  * and after an upload a second "ok" or "error" line once the file was
@@ -72,9 +73,9 @@ static const char stager[] =
     " *) arch=\"unknown($cls/$mach, uname -m: $(uname -m))\";;\n"
     "esac\n"
     "fi\n"
-    "want=; size=\n"
+    "want=; size=; gz=0\n"
     "for a in $imgs; do case $a in \"$arch\":*) a=${a#*:};"
-    " want=${a%%:*}; size=${a#*:};; esac; done\n"
+    " want=${a%%:*}; a=${a#*:}; size=${a%%:*}; gz=${a#*:};; esac; done\n"
     "[ -n \"$want\" ] || fail \"remowt has no agent for $arch\"\n"
     "[ -z \"$boot\" ] || [ \"$b\" = \"$boot\" ] ||"
     " printf '%s %s %s\\n' \"$boot\" $arch $end >\"$dir/.arch\" 2>/dev/null\n"
@@ -87,10 +88,16 @@ static const char stager[] =
     " [ \"${s%% *}\" = \"$want\" ] && ok\n"
     " rm -f \"$a\"\n"
     "fi\n"
-    "printf 'REMOWT1 upload %s %s %s\\n' $arch $end \"$dir\"\n"
     "t=$dir/.upload.$$\n"
-    "head -c \"$size\" >\"$t\" || { rm -f \"$t\";"
-    " fail \"cannot write $t\"; }\n"
+    /* The gzipped agent where the host can unpack it: fewer bytes, and
+     * on dropbear within one channel window. */
+    "if [ \"$gz\" != 0 ] && command -v gunzip >/dev/null 2>&1; then\n"
+    " printf 'REMOWT1 gunzip %s %s %s\\n' $arch $end \"$dir\"\n"
+    " head -c \"$gz\" | gunzip -c >\"$t\" 2>/dev/null\n"
+    "else\n"
+    " printf 'REMOWT1 upload %s %s %s\\n' $arch $end \"$dir\"\n"
+    " head -c \"$size\" >\"$t\"\n"
+    "fi || { rm -f \"$t\"; fail \"cannot write $t\"; }\n"
     "got=$(sum \"$t\")\n"
     "[ \"$got\" = \"$want\" ] || { rm -f \"$t\"; fail \"the uploaded"
     " agent is damaged (sha256 $got)\"; }\n"
@@ -105,6 +112,7 @@ static const char stager[] =
  * may be empty; each with its SHA-256 in hex (see cross/embed.sh). */
 #define EMBEDDED_AGENT(a) \
 	extern const uint8_t a##_start[], a##_end[]; \
+	extern const uint8_t a##_gz_start[], a##_gz_end[]; \
 	extern const char a##_sha256[]
 EMBEDDED_AGENT(remowt_agent);
 EMBEDDED_AGENT(remowt_agent_mips);
@@ -131,10 +139,11 @@ EMBEDDED_AGENT(remowt_agent_x86_64);
 #endif
 
 #define NARCH 6
-#define IMAGE(arch, a) { arch, a##_start, a##_end, a##_sha256 }
+#define IMAGE(arch, a) \
+	{ arch, a##_start, a##_end, a##_gz_start, a##_gz_end, a##_sha256 }
 static const struct {
 	const char *arch;
-	const uint8_t *start, *end;
+	const uint8_t *start, *end, *gz_start, *gz_end;
 	const char *sha256;
 } cross_agents[NARCH + 1] = {
 	IMAGE("mips", remowt_agent_mips),
@@ -155,6 +164,9 @@ static void add_image(size_t i)
 	images[nimages].data = cross_agents[i].start;
 	images[nimages].len = (size_t)(cross_agents[i].end -
 	    cross_agents[i].start);
+	images[nimages].gz = cross_agents[i].gz_start;
+	images[nimages].gz_len = (size_t)(cross_agents[i].gz_end -
+	    cross_agents[i].gz_start);
 	images[nimages].sha256 = cross_agents[i].sha256;
 	nimages++;
 }
@@ -241,8 +253,8 @@ static int deploy_stager_command(const struct agent_image *imgs, size_t n,
 	    append(out, outsz, &len, q) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
-		snprintf(arg, sizeof arg, " %s:%s:%zu", imgs[i].arch,
-		    imgs[i].sha256, imgs[i].len);
+		snprintf(arg, sizeof arg, " %s:%s:%zu:%zu", imgs[i].arch,
+		    imgs[i].sha256, imgs[i].len, imgs[i].gz_len);
 		if (append(out, outsz, &len, arg) != 0)
 			return -1;
 	}
@@ -462,7 +474,8 @@ static const char *shown(const char *text, char *out, size_t outsz)
 	return out;
 }
 
-/* "REMOWT1 ok|upload ARCH ENDIAN DIR": 1 ok, 2 upload, -1 otherwise. */
+/* "REMOWT1 ok|upload|gunzip ARCH ENDIAN DIR": 1 ok, 2 upload, 3 gunzip,
+ * -1 otherwise. */
 static int parse_stage_line(const char *host, const char *line,
     struct deploy_info *info)
 {
@@ -489,6 +502,8 @@ static int parse_stage_line(const char *host, const char *line,
 		return 1;
 	if (strcmp(verb, "upload") == 0)
 		return 2;
+	if (strcmp(verb, "gunzip") == 0)
+		return 3;
 	fprintf(stderr, "remowt: %s: unexpected stager answer %s\n", host,
 	    shown(verb, esc, sizeof esc));
 	return -1;
@@ -506,23 +521,23 @@ static const struct agent_image *image_for(const char *arch)
 	return NULL;
 }
 
-/* Send the whole image, keeping the connection serviced meanwhile. */
-static int upload(struct ssh_link *l, const struct agent_image *img)
+/* Send all len bytes at data, keeping the connection serviced
+ * meanwhile. */
+static int upload(struct ssh_link *l, const uint8_t *data, size_t len)
 {
 	struct pollfd pfd;
 	size_t sent = 0;
 
-	while (sent < img->len) {
+	while (sent < len) {
 		/* The stager gave up (a full disk, say) and will not take
 		 * the rest: its answer, read next, says why. */
 		if (ssh_chan_eof_received(l->c, l->ch))
 			return 0;
-		sent += ssh_chan_write(l->c, l->ch, img->data + sent,
-		    img->len - sent);
+		sent += ssh_chan_write(l->c, l->ch, data + sent, len - sent);
 		pfd.fd = ssh_fd(l->c);
 		pfd.events = ssh_poll_events(l->c);
 		pfd.revents = 0;
-		if (sent < img->len || (pfd.events & POLLOUT))
+		if (sent < len || (pfd.events & POLLOUT))
 			poll(&pfd, 1, 1000);
 		if (ssh_process(l->c, pfd.revents) != 0) {
 			ssh_report(l->c);
@@ -550,8 +565,16 @@ static int stage(struct ssh_link *l, struct deploy_info *info)
 	snprintf(info->hash, sizeof info->hash, "%s", img->sha256);
 	if (r == 1)
 		return 0;
+	if (r == 3 && img->gz_len == 0) {
+		fprintf(stderr, "remowt: %s: the stager asked for a gzipped "
+		    "agent this remowt does not carry\n", l->host);
+		return -1;
+	}
 	info->uploaded = 1;
-	if (upload(l, img) != 0 || read_stage_line(l, line, sizeof line) ||
+	info->gzipped = r == 3;
+	info->upload_bytes = r == 3 ? img->gz_len : img->len;
+	if (upload(l, r == 3 ? img->gz : img->data, info->upload_bytes) != 0 ||
+	    read_stage_line(l, line, sizeof line) ||
 	    parse_stage_line(l->host, line, info) != 1)
 		return -1;
 	return 0;

@@ -18,6 +18,8 @@ struct agent_image {
 	const char *arch;          /* mips mipsel arm aarch64 riscv64 x86_64 */
 	const uint8_t *data;
 	size_t len;
+	const uint8_t *gz;         /* the same, gzipped (gz_len 0: none) */
+	size_t gz_len;
 	const char *sha256;        /* lower-case hex, from the build */
 };
 
@@ -30,6 +32,8 @@ struct deploy_info {
 	char cache[1024];          /* the cache directory on the host */
 	char hash[65];             /* the agent that runs */
 	int uploaded;              /* this contact uploaded it */
+	size_t upload_bytes;       /* that many bytes of it, */
+	int gzipped;               /* gzipped for the host to unpack */
 };
 
 /*

@@ -1490,15 +1490,21 @@ static int cmd_info(struct cli *cli, int argc, char **argv)
 		json_str(stdout, cli->deploy.hash);
 		printf(",\"cache\":");
 		json_str(stdout, cli->deploy.cache);
-		printf(",\"uploaded\":%s,\"protocol\":%u}\n",
-		    cli->deploy.uploaded ? "true" : "false", cli->agent.version);
+		printf(",\"uploaded\":%s,\"upload_bytes\":%zu,"
+		    "\"protocol\":%u}\n", cli->deploy.uploaded ? "true" :
+		    "false", cli->deploy.upload_bytes, cli->agent.version);
 	} else {
 		printf("arch:      %s\nendian:    %s\nkernel:    %s %s (%s)\n"
-		    "agent:     %s\ncache:     %s\nuploaded:  %s\n",
+		    "agent:     %s\ncache:     %s\n",
 		    cli->deploy.arch, cli->deploy.endian, cli->agent.sysname,
 		    cli->agent.release, cli->agent.machine, cli->deploy.hash,
-		    cli->deploy.cache, cli->deploy.uploaded ? "yes, now" :
-		    "no, it was cached");
+		    cli->deploy.cache);
+		if (cli->deploy.uploaded)
+			printf("uploaded:  yes, now (%zu bytes%s)\n",
+			    cli->deploy.upload_bytes, cli->deploy.gzipped ?
+			    ", gzipped" : "");
+		else
+			printf("uploaded:  no, it was cached\n");
 	}
 	disconnect(cli);
 	return 0;

@@ -10,22 +10,39 @@ out=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$out.tmp
 
-# embed SYMBOL FILE: FILE between SYMBOL_start and SYMBOL_end, its hash
-# at SYMBOL_sha256 ("" when there is no FILE).
-embed() {
+# bytes SYMBOL FILE: FILE between SYMBOL_start and SYMBOL_end (nothing
+# when there is no FILE).
+bytes() {
 	echo "	.balign 16"
 	echo "	.globl $1_start"
 	echo "	.globl $1_end"
-	echo "	.globl $1_sha256"
 	echo "$1_start:"
-	sum=
-	if [ -f "$top/$2" ]; then
-		echo "	.incbin \"$2\""
-		sum=$(sha256sum <"$top/$2")
-		sum=${sum%% *}
-	fi
+	[ -f "$top/$2" ] && echo "	.incbin \"$2\""
 	echo "$1_end:"
 	echo "	.byte 0"
+}
+
+# embed SYMBOL FILE: FILE, gzipped FILE at SYMBOL_gz (for hosts that can
+# unpack it: fewer bytes to send), and its hash at SYMBOL_sha256 ("" when
+# there is no FILE).
+embed() {
+	sum=
+	if [ ! -f "$top/$2" ]; then
+		rm -f "$top/$2.gz"
+	else
+		sum=$(sha256sum <"$top/$2")
+		sum=${sum%% *}
+		if [ ! "$top/$2.gz" -nt "$top/$2" ]; then
+			if gzip -9n <"$top/$2" >"$top/$2.gz.tmp"; then
+				mv -f "$top/$2.gz.tmp" "$top/$2.gz"
+			else
+				rm -f "$top/$2.gz.tmp" "$top/$2.gz"
+			fi
+		fi
+	fi
+	bytes "$1" "$2"
+	bytes "$1_gz" "$2.gz"
+	echo "	.globl $1_sha256"
 	echo "$1_sha256:"
 	echo "	.asciz \"$sum\""
 }

@@ -1,8 +1,8 @@
 /*
  * fuzz_stager.c - libFuzzer harness for the stager's answer as the
  * client reads it: the host's shell sends bytes, the client cuts them
- * into lines and parses "REMOWT1 ok|upload|error ..." from them, looks
- * up the agent for the arch named, and escapes what it prints.
+ * into lines and parses "REMOWT1 ok|upload|gunzip|error ..." from them,
+ * looks up the agent for the arch named, and escapes what it prints.
  *
  * Input: what the host's shell writes on the exec channel.  At most two
  * lines are taken, as the client does (the answer, and after an upload
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		r = parse_stage_line("fuzz.example", line, &info);
 		if (r < 0)
 			break;
-		if (r != 1 && r != 2)
+		if (r != 1 && r != 2 && r != 3)
 			__builtin_trap();
 		/* What stage() prints when the arch is one it has no agent for. */
 		if ((img = image_for(info.arch)) == NULL) {

@@ -20,6 +20,15 @@ kh_add "$OS_PORT" "$SRV_HOSTKEYS"
 start_dropbear dropbear || exit 1
 DB_PORT=$SRV_PORT
 kh_add "$DB_PORT" "$SRV_HOSTKEYS"
+# A host without gunzip: its sessions' PATH has what the stager and the
+# tests run, and nothing else.
+mkdir -p "$T/nogz-bin"
+for c in ls sha256sum head chmod mv rm od id mkdir uname cat true; do
+	ln -s "$(type -P "$c")" "$T/nogz-bin/$c"
+done
+start_sshd openssh-nogz VERBOSE "SetEnv PATH=$T/nogz-bin" || exit 1
+NOGZ_PORT=$SRV_PORT
+kh_add "$NOGZ_PORT" "$SRV_HOSTKEYS"
 
 # R PORT ARGS...: remowt with the rig's options against root@127.0.0.1.
 R() {
@@ -61,6 +70,10 @@ exp_eq "the host agent" "$(sha256sum <"$ROOT/build/agent" | cut -c1-64)" \
 	"$(json_get agent_sha256)"
 tend
 
+# The x86_64 agent as embedded, and gzipped (cross/embed.sh).
+AGENT=$ROOT/build/agents/agent-x86_64
+[ -f "$AGENT" ] || AGENT=$ROOT/build/agent
+
 for S in openssh dropbear; do
 	[ $S = openssh ] && P=$OS_PORT || P=$DB_PORT
 	C=$T/cache-$S
@@ -74,6 +87,8 @@ for S in openssh dropbear; do
 	exp_eq "agent hash" "$HASH" "$(json_get agent_sha256)"
 	exp_eq "cache mode" "700" "$(stat -c %a "$C" 2>&1)"
 	exp_eq "cached file" "$HASH" "$(sha256sum <"$C/$HASH" | cut -c1-64)"
+	exp_eq "bytes sent, gzipped" "$(stat -c %s "$AGENT.gz")" \
+		"$(json_get upload_bytes)"
 	tend
 
 	tcase "$S: the second contact runs the cached agent"
@@ -184,6 +199,17 @@ for S in openssh dropbear; do
 	exp_eq "left" ".arch $HASH notes" "$(ls -A "$C" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
 	tend
 done
+
+tcase "a host without gunzip gets the agent as it is"
+R "$NOGZ_PORT" --json --cache "$T/cache-nogz" info root@127.0.0.1
+exp_rc 0
+exp_eq "uploaded" "True" "$(json_get uploaded)"
+exp_eq "bytes sent" "$(stat -c %s "$AGENT")" "$(json_get upload_bytes)"
+exp_eq "cached file" "$HASH" \
+	"$(sha256sum <"$T/cache-nogz/$HASH" 2>&1 | cut -c1-64)"
+R "$NOGZ_PORT" --cache "$T/cache-nogz" exec root@127.0.0.1 -- true
+exp_rc 0
+tend
 
 tcase "the default cache is /tmp/remowt-UID"
 R "$OS_PORT" --json info root@127.0.0.1

@@ -114,6 +114,10 @@ check_contact() {
 	exp_eq "cache" /tmp/remowt-0 "$(json_get cache)"
 	exp_eq "cache mode" 700 "$(stat -c %a "$cache" 2>&1)"
 	exp_eq "cached file" "$hash" "$(sha "$cache/$hash" 2>&1)"
+	# busybox's gunzip unpacked it
+	exp_eq "bytes sent, gzipped" \
+		"$(stat -c %s "$ROOT/build/agents/agent-$a.gz" 2>&1)" \
+		"$(json_get upload_bytes)"
 	tend
 
 	tcase "$a/$s: the next contact runs the cached agent"

@@ -4,7 +4,8 @@
 # per CPU that `make cross` built, each CPU's empty when its agent was
 # not built (remowt then skips it).  Each agent carries its SHA-256 as
 # 64 hex digits, so remowt names the agents without hashing them at
-# every contact.  Prints what it embedded.
+# every contact, and a gzipped copy (FILE.gz beside it) for hosts that
+# can unpack it.  Prints what it embedded.
 set -eu
 out=$1
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1803,7 +1803,8 @@ static const struct command commands[] = {
 	  "off.\n" },
 	{ "info", cmd_info, "HOST", "Show the host's CPU, byte order, kernel, "
 	  "and the agent: its hash, its cache\ndirectory, and whether this "
-	  "contact uploaded it.\n" },
+	  "contact uploaded it (and how many bytes, gzipped\nwhere the host "
+	  "has gunzip).\n" },
 	{ "version", cmd_version, "[--agents]", "Print versions (with --local, "
 	  "the agent's too); --agents lists the\nembedded agents with their "
 	  "CPU, size and SHA-256.\n" },

@@ -15,9 +15,6 @@
 
 const char *progname = "remowt";
 
-/* The agent for this machine (cross/embed.sh). */
-extern const uint8_t remowt_agent_start[], remowt_agent_end[];
-
 /* Messages. */
 
 void warnx_(const char *fmt, ...)

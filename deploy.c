@@ -109,7 +109,8 @@ static const char stager[] =
 /* Embedded agents                                                     */
 
 /* The host agent (for --local), and the cross-built ones, each of which
- * may be empty; each with its SHA-256 in hex (see cross/embed.sh). */
+ * may be empty; each with its gzipped form and its SHA-256 in hex (see
+ * cross/embed.sh). */
 #define EMBEDDED_AGENT(a) \
 	extern const uint8_t a##_start[], a##_end[]; \
 	extern const uint8_t a##_gz_start[], a##_gz_end[]; \
@@ -145,7 +146,7 @@ static const struct {
 	const char *arch;
 	const uint8_t *start, *end, *gz_start, *gz_end;
 	const char *sha256;
-} cross_agents[NARCH + 1] = {
+} embedded[NARCH + 1] = {
 	IMAGE("mips", remowt_agent_mips),
 	IMAGE("mipsel", remowt_agent_mipsel),
 	IMAGE("arm", remowt_agent_arm),
@@ -160,14 +161,14 @@ static size_t nimages;
 
 static void add_image(size_t i)
 {
-	images[nimages].arch = cross_agents[i].arch;
-	images[nimages].data = cross_agents[i].start;
-	images[nimages].len = (size_t)(cross_agents[i].end -
-	    cross_agents[i].start);
-	images[nimages].gz = cross_agents[i].gz_start;
-	images[nimages].gz_len = (size_t)(cross_agents[i].gz_end -
-	    cross_agents[i].gz_start);
-	images[nimages].sha256 = cross_agents[i].sha256;
+	images[nimages].arch = embedded[i].arch;
+	images[nimages].data = embedded[i].start;
+	images[nimages].len = (size_t)(embedded[i].end -
+	    embedded[i].start);
+	images[nimages].gz = embedded[i].gz_start;
+	images[nimages].gz_len = (size_t)(embedded[i].gz_end -
+	    embedded[i].gz_start);
+	images[nimages].sha256 = embedded[i].sha256;
 	nimages++;
 }
 
@@ -182,9 +183,9 @@ const struct agent_image *agent_images(size_t *n)
 
 	if (nimages == 0) {
 		for (i = 0; i < NARCH; i++) {
-			if (cross_agents[i].end == cross_agents[i].start)
+			if (embedded[i].end == embedded[i].start)
 				continue;
-			if (strcmp(cross_agents[i].arch, REMOWT_HOST_ARCH) == 0)
+			if (strcmp(embedded[i].arch, REMOWT_HOST_ARCH) == 0)
 				have_host = 1;
 			add_image(i);
 		}

@@ -23,6 +23,11 @@ struct agent_image {
 	const char *sha256;        /* lower-case hex, from the build */
 };
 
+/* The agent built for this machine (for --local), and its SHA-256 in
+ * hex; both embedded by cross/embed.sh. */
+extern const uint8_t remowt_agent_start[], remowt_agent_end[];
+extern const char remowt_agent_sha256[];
+
 /* The agents this remowt carries; *n set to their number. */
 const struct agent_image *agent_images(size_t *n);
 

@@ -31,10 +31,6 @@
 #define CAPTURE_LIMIT	(64u * 1024 * 1024)
 #define MAX_ENV_OPS	1024
 
-/* The agent for this machine and its SHA-256 in hex (cross/embed.sh). */
-extern const uint8_t remowt_agent_start[], remowt_agent_end[];
-extern const char remowt_agent_sha256[];
-
 /* Usage. */
 
 struct command {

@@ -542,9 +542,10 @@ static int f_mode(struct batch *b, struct req *q, uint32_t *mode,
 		*mode = (uint32_t)i;
 		return 0;
 	}
-	if (json_get_string(q->d, v, s, sizeof s - 1, &n) == 0 && n > 0 &&
-	    strspn(s, "01234567") == n) {
-		s[n] = '\0';
+	if (json_get_string(q->d, v, s, sizeof s - 1, &n) != 0)
+		n = 0;
+	s[n] = '\0';
+	if (n > 0 && strspn(s, "01234567") == n) {
 		m = strtoul(s, &end, 8);
 		if (*end == '\0' && m <= 07777) {
 			*mode = (uint32_t)m;

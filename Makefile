@@ -44,10 +44,13 @@ build/agent: $(AGENT_SRCS) rpc.h buf.h
 
 # The agents remowt carries: that one, and whatever `make cross` built,
 # each with its SHA-256.  The list is re-made every time, so a new cross
-# build is picked up by the next `make`.
-build/agents.S: build/agent FORCE
+# build is picked up by the next `make`; the agents built before are
+# prerequisites, so their hashes are taken after they are rebuilt.
+CROSS_ARCHES := mips mipsel arm aarch64 riscv64 x86_64
+CROSS_AGENTS := $(CROSS_ARCHES:%=build/agents/agent-%)
+build/agents.S: build/agent $(wildcard $(CROSS_AGENTS)) FORCE
 	@cross/embed.sh $@.new && cmp -s $@.new $@ || cp $@.new $@; rm -f $@.new
-build/agents.o: build/agents.S build/agent $(wildcard build/agents/agent-*)
+build/agents.o: build/agents.S
 	$(CC) -c -o $@ build/agents.S
 FORCE:
 remowt.o rpcclient.o: rpc.h rpcclient.h
@@ -65,8 +68,6 @@ build/agent-static: $(AGENT_SRCS) rpc.h buf.h
 # FPU instructions.  Plain `make` never installs or builds a toolchain; it
 # only rebuilds agents that `make cross` made before, when their sources
 # change.
-CROSS_ARCHES := mips mipsel arm aarch64 riscv64 x86_64
-CROSS_AGENTS := $(CROSS_ARCHES:%=build/agents/agent-%)
 cross: cross-toolchains
 	@$(MAKE) --no-print-directory $(CROSS_AGENTS)
 	@cross/check-agents.sh --sizes $(CROSS_ARCHES)

@@ -47,6 +47,7 @@
 #define MAX_DEPTH	256
 #define STDIN_WINDOW	16384u
 #define WRITE_WINDOW	(256u * 1024)
+_Static_assert(WRITE_WINDOW >= RPC_WRITE_EARLY, "a WRITE's early data fits");
 #define SCRATCH_SIZE	(RPC_MAX_FRAME + 64)
 #define DIRENT_MAX	(4 + 255 + 4 + RPC_STAT_LEN + 4 + RPC_MAX_PATH)
 #define DEFAULT_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -85,6 +85,9 @@
 #define RPC_WRITE_RESUME	0x10	/* the part file; u64 offset follows */
 #define RPC_WRITE_MTIME		0x20	/* i64 mtime, u32 nsec follow */
 #define RPC_WRITE_KNOWN		0x3f
+/* Data the client may send after WRITE without waiting for R_OPENED,
+ * whose window is never smaller: a small file takes one round trip. */
+#define RPC_WRITE_EARLY		65536u
 #define RPC_SUM_PREFIX		0x01	/* u64 length follows the path */
 #define RPC_SUM_PART		0x02	/* of the path's part file */
 #define RPC_SUM_KNOWN		0x03

@@ -673,6 +673,19 @@ static void on_frame(struct rpc_client *c, const struct rpc_frame *f)
 			call->source->credit += r.increment;
 		break;
 	case RPC_R_OPENED:
+		call->size = r.size;
+		if (call->type != RPC_WRITE)
+			break;
+		/* The window counts the early data, sent unasked. */
+		if (r.window < RPC_WRITE_EARLY) {
+			client_fail(c, "the agent gave a write window of %lu "
+			    "bytes, less than %u", (unsigned long)r.window,
+			    RPC_WRITE_EARLY);
+			return;
+		}
+		if (call->source != NULL)
+			call->source->credit += r.window - RPC_WRITE_EARLY;
+		break;
 	case RPC_R_STARTED:
 		call->size = r.size;
 		call->pid = r.pid;
@@ -1140,7 +1153,13 @@ int rpc_write_ex(struct rpc_client *c, struct rpc_call *call,
 	if (flags & RPC_WRITE_MTIME)
 		rc |= buf_put_u64(b, (uint64_t)x->mtime) |
 		    buf_put_u32(b, x->mtime_ns);
-	return req_end(c, call, st, rc);
+	if (req_end(c, call, st, rc) != 0)
+		return -1;
+	if (call->source != NULL) {
+		call->source->credit = RPC_WRITE_EARLY;
+		call->source->started = 1;
+	}
+	return 0;
 }
 
 int rpc_mkdir(struct rpc_client *c, struct rpc_call *call, const void *path,

@@ -377,6 +377,113 @@ static void test_replies(void)
 	rpc_client_free(c);
 }
 
+/* What the client sent for one request: its data bytes, and its end. */
+struct sent_stream {
+	int request;
+	size_t data;
+	int eof;
+};
+
+static void scan_sent(uint32_t id, struct sent_stream *ss)
+{
+	struct rpc_frame f;
+	size_t off = 0;
+	long n;
+
+	memset(ss, 0, sizeof *ss);
+	while ((n = rpc_frame_parse(ml.sent + off, ml.sent_len - off,
+	    &f)) > 0) {
+		off += (size_t)n;
+		if (f.id != id)
+			continue;
+		if (f.type == RPC_WRITE)
+			ss->request = 1;
+		else if (f.type == RPC_S_DATA && f.len > 0 &&
+		    f.payload[0] == RPC_CHAN_IN)
+			ss->data += f.len - 1;
+		else if (f.type == RPC_S_EOF)
+			ss->eof = 1;
+	}
+}
+
+/* Stops rpc_run after a few turns of its loop: nothing more will come. */
+static int turns_left;
+
+static int few_turns(void *arg)
+{
+	(void)arg;
+	return turns_left-- <= 0;
+}
+
+static void run_turns(struct rpc_client *c, int n)
+{
+	turns_left = n;
+	(void)rpc_run(c, few_turns, NULL);
+}
+
+static void put_opened(uint32_t id, uint32_t window)
+{
+	size_t st;
+
+	emit_begin(RPC_R_OPENED, id, &st);
+	buf_put_u64(&ob, 0);
+	buf_put_u32(&ob, window);
+	emit_end(st);
+	feed_ob();
+}
+
+/* A WRITE's first RPC_WRITE_EARLY bytes go out with it, unasked: a small
+ * file is one round trip.  R_OPENED's window counts them. */
+static void test_early_write(void)
+{
+	static uint8_t data[100000];
+	struct rpc_client *c = new_client();
+	struct rpc_call call;
+	struct sent_stream ss;
+
+	buf_init(&ob, obuf_mem, sizeof obuf_mem);
+	rpc_call_init(&call, NULL, NULL);
+	rpc_source_mem(&call, data, 3000);
+	rpc_write(c, &call, "f", 1, 0, 0);
+	run_turns(c, 20);
+	scan_sent(call.id, &ss);
+	check(ss.request && ss.data == 3000 && ss.eof,
+	    "a small file's data and end go out before R_OPENED",
+	    ss.eof ? "data differ" : "it waited");
+	rpc_call_release(&call);
+	rpc_client_free(c);
+
+	c = new_client();
+	rpc_call_init(&call, NULL, NULL);
+	rpc_source_mem(&call, data, sizeof data);
+	rpc_write(c, &call, "f", 1, 0, 0);
+	run_turns(c, 20);
+	scan_sent(call.id, &ss);
+	check(ss.data == RPC_WRITE_EARLY && !ss.eof,
+	    "no more than the early credit goes out before R_OPENED",
+	    "sent another amount");
+	put_opened(call.id, RPC_WRITE_EARLY + 10000);
+	run_turns(c, 20);
+	scan_sent(call.id, &ss);
+	check(ss.data == RPC_WRITE_EARLY + 10000 && !ss.eof,
+	    "R_OPENED's window counts the early data", "sent another amount");
+	rpc_call_release(&call);
+	rpc_client_free(c);
+
+	c = new_client();
+	rpc_call_init(&call, NULL, NULL);
+	rpc_source_mem(&call, data, 10);
+	rpc_write(c, &call, "f", 1, 0, 0);
+	put_opened(call.id, RPC_WRITE_EARLY - 1);
+	run_turns(c, 20);
+	check(rpc_client_error(c) != NULL &&
+	    strstr(rpc_client_error(c), "write window") != NULL,
+	    "a write window below the early credit ends the session",
+	    "accepted");
+	rpc_call_release(&call);
+	rpc_client_free(c);
+}
+
 static void test_frames(void)
 {
 	uint8_t b[32];
@@ -680,6 +787,7 @@ int main(void)
 	test_dispatch();
 	test_requests();
 	test_replies();
+	test_early_write();
 	test_maps();
 	test_sha256();
 	return failures != 0;

@@ -466,10 +466,12 @@ int rpc_sink_mem(struct rpc_call *call, int chan, size_t window,
 static struct rpc_source *source_attach(struct rpc_call *call, int fd)
 {
 	struct rpc_source *s;
+	struct stat st;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		return NULL;
 	s->fd = fd;
+	s->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	call->source = s;
 	return s;
 }
@@ -770,7 +772,8 @@ static ssize_t source_fill(struct rpc_source *s, uint8_t *p, size_t max)
 	return n;
 }
 
-/* One frame of data, or the end; -1 if nothing could be queued. */
+/* One frame of data, or the end; -1 if nothing could be queued, 1 if a
+ * regular file gave less than asked (it is at its end, most likely). */
 static int source_read(struct rpc_client *c, struct rpc_call *call)
 {
 	struct rpc_source *s = call->source;
@@ -787,7 +790,7 @@ static int source_read(struct rpc_client *c, struct rpc_call *call)
 		c->sq.len += (size_t)n;
 		frame_end(c, st, 0);
 		s->credit -= (uint64_t)n;
-		return 0;
+		return s->regular && (size_t)n < max;
 	}
 	c->sq.len = st;
 	if (n < 0 && errno == EAGAIN)
@@ -814,7 +817,7 @@ static int pump_mem_sources(struct rpc_client *c)
 	for (call = c->calls; call != NULL; call = call->next)
 		while (!c->failed && call->source != NULL &&
 		    call->source->fd < 0 && source_wants(c, call) &&
-		    source_read(c, call) == 0)
+		    source_read(c, call) >= 0)
 			n++;
 	return n;
 }
@@ -903,8 +906,13 @@ static void handle_local_fds(struct rpc_client *c, const struct pollfd *pfd,
 		if (pfd[i].revents == 0)
 			continue;
 		if (map[i].chan == RPC_CHAN_IN) {
-			if (source_wants(c, map[i].call))
-				source_read(c, map[i].call);
+			/* A file read short is read again at once, so that its
+			 * end goes out with its data, not a poll round later
+			 * (after every other file's data). */
+			if (source_wants(c, map[i].call) &&
+			    source_read(c, map[i].call) == 1 &&
+			    source_wants(c, map[i].call))
+				(void)source_read(c, map[i].call);
 		} else {
 			sink_flush(map[i].call, map[i].call->sink[map[i].chan],
 			    1);

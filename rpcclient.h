@@ -126,6 +126,7 @@ struct rpc_source {
 	int error;		/* errno of a failed local read */
 	uint64_t credit;
 	int started;		/* the agent granted a window */
+	int regular;		/* fd is a regular file: reads never wait */
 };
 
 struct rpc_call {

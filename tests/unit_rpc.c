@@ -432,6 +432,63 @@ static void put_opened(uint32_t id, uint32_t window)
 	feed_ob();
 }
 
+/* Whether each of the two ids' S_EOF came right after its S_DATA. */
+static int eof_follows_data(uint32_t a, uint32_t b)
+{
+	struct rpc_frame f;
+	size_t off = 0;
+	long n;
+	uint32_t after_data = 0;
+	int seen = 0, have = 0;
+
+	while ((n = rpc_frame_parse(ml.sent + off, ml.sent_len - off,
+	    &f)) > 0) {
+		off += (size_t)n;
+		if (f.type == RPC_S_EOF && (f.id == a || f.id == b)) {
+			if (!have || after_data != f.id)
+				return 0;
+			seen++;
+		}
+		have = f.type == RPC_S_DATA;
+		after_data = f.id;
+	}
+	return seen == 2;
+}
+
+/* Two files read from their descriptors: each one's end goes out right
+ * after its data, not after the other's data (a round trip later at
+ * the far end, where the answer waits for the end). */
+static void test_file_end_with_data(void)
+{
+	static uint8_t data[3000];
+	struct rpc_client *c = new_client();
+	struct rpc_call call[2];
+	FILE *f[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		f[i] = tmpfile();
+		if (f[i] == NULL || fwrite(data, 1, sizeof data, f[i]) !=
+		    sizeof data || fflush(f[i]) != 0 ||
+		    lseek(fileno(f[i]), 0, SEEK_SET) != 0) {
+			check(0, "file end with its data", "no temporary file");
+			return;
+		}
+		rpc_call_init(&call[i], NULL, NULL);
+		rpc_source_fd(&call[i], fileno(f[i]));
+		rpc_write(c, &call[i], "f", 1, 0, 0);
+	}
+	run_turns(c, 20);
+	check(eof_follows_data(call[0].id, call[1].id),
+	    "a file's end goes out right after its data",
+	    "after other frames");
+	for (i = 0; i < 2; i++) {
+		rpc_call_release(&call[i]);
+		fclose(f[i]);
+	}
+	rpc_client_free(c);
+}
+
 /* A WRITE's first RPC_WRITE_EARLY bytes go out with it, unasked: a small
  * file is one round trip.  R_OPENED's window counts them. */
 static void test_early_write(void)
@@ -788,6 +845,7 @@ int main(void)
 	test_requests();
 	test_replies();
 	test_early_write();
+	test_file_end_with_data();
 	test_maps();
 	test_sha256();
 	return failures != 0;

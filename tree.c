@@ -110,6 +110,7 @@ struct dirnode {
 	unsigned pending;	/* the walk inside, operations, subdirectories */
 	int fresh;		/* made by this run: nothing inside to look at */
 	int failed;		/* not made: skip what would go inside */
+	int ahead;		/* entered before its MKDIR was answered */
 	int touched;		/* entries made or removed: its mtime moved */
 	int opened;		/* made writable for the copy */
 	int have_attrs;		/* mode and mtime are the source's */
@@ -1296,6 +1297,55 @@ static void enter_done(struct tree *t, struct op *op)
 	op_end(t, op);
 }
 
+/*
+ * A directory made in one this run made is entered as soon as its MKDIR
+ * is sent: the agent takes requests in order, so what goes inside finds
+ * it made, and the walk does not wait a round trip per directory.  Not
+ * for --delete (whose listing of it depends on the answer) nor for an
+ * archive (which may name a directory twice).
+ */
+static void r_enter_ahead(struct tree *t, struct op *op)
+{
+	struct dirnode *n = op->node;
+
+	if (t->from != SIDE_LOCAL || t->o.del || t->o.dry_run ||
+	    !op->used || !op->in_call)
+		return;
+	n->fresh = 1;
+	n->ahead = 1;
+	n->pending++;		/* till the answer */
+	t->entering = NULL;
+	t->entered = n;
+}
+
+/* The answer to a MKDIR whose directory was entered ahead of it; after
+ * EEXIST, to the look at what is there (a directory will do). */
+static void r_ahead_answered(struct tree *t, struct op *op)
+{
+	struct dirnode *n = op->node;
+	const struct rpc_call *c = &op->call;
+	int ok = c->final == RPC_R_OK;
+
+	if (op->state == S_MKDIR && call_failed(op, EEXIST)) {
+		op->retried = 1;
+		r_look(t, op, 0);
+		return;
+	}
+	if (op->state == S_LOOK)
+		ok = c->final == RPC_R_STAT && c->st.type == RPC_T_DIR;
+	if (!ok) {
+		n->failed = 1;
+		/* Said once, for the first directory that failed. */
+		if (!n->parent->failed && op->state == S_LOOK)
+			fail_errno(t, op->dst, EEXIST, NULL);
+		else if (!n->parent->failed)
+			fail_call(t, op->dst, c);
+	}
+	n->ahead = 0;
+	op_end(t, op);
+	node_release(n);
+}
+
 static void r_enter(struct tree *t, struct op *op)
 {
 	struct dirnode *n = op->node;
@@ -1307,6 +1357,7 @@ static void r_enter(struct tree *t, struct op *op)
 		r_look(t, op, 1);
 	} else if (n->parent->fresh) {
 		r_mkdir(t, op);
+		r_enter_ahead(t, op);
 	} else {
 		r_look(t, op, 0);
 	}
@@ -1404,6 +1455,16 @@ static void r_advance(struct tree *t, struct op *op)
 {
 	struct rpc_call *c = &op->call;
 
+	if (op->ev == EV_ENTER && op->node->ahead) {
+		r_ahead_answered(t, op);
+		return;
+	}
+	/* Its directory, entered ahead, could not be made: that was said
+	 * once, for the directory. */
+	if (op->ev == EV_ITEM && op->dir->failed) {
+		op_finish(t, op, A_NONE);
+		return;
+	}
 	switch (op->state) {
 	case S_START:
 		r_close(t, op);
@@ -2344,6 +2405,11 @@ static int local_next(struct tree *t, struct op *op)
 			if ((r = scan_remote_dest(t, op, lv)) != 0)
 				return r;
 			continue;
+		}
+		if (lv->dp != NULL && lv->node->failed) {
+			/* Entered ahead, and then not made. */
+			closedir(lv->dp);
+			lv->dp = NULL;
 		}
 		if (lv->dp == NULL)
 			return walk_leave(t, op);

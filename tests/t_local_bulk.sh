@@ -87,6 +87,33 @@ else
 	tend
 fi
 
+# A directory is entered as soon as its MKDIR is sent; when the MKDIR then
+# fails, that is said once, not again for each file sent into it.
+mkdir -p "$T/ahead/src/sub" "$T/ahead/mnt"
+for i in $(seq 50); do echo "$i" >"$T/ahead/src/sub/f$i"; done
+RC=0
+unshare -m bash -c '
+	# Inodes for the root, the destination and its "src": none for "sub".
+	mount -t tmpfs -o size=1m,nr_inodes=3 tmpfs "$1/mnt" || exit 99
+	"$2" --local push "$1/src" "$1/mnt/dst"
+	echo "rc=$?"
+	find "$1/mnt" | sort
+' sh "$T/ahead" "$REMOWT" >"$T/out" 2>"$T/err" || RC=$?
+if [ "${RC:-0}" = 99 ] || ! grep -q . "$T/out"; then
+	skip "a directory that cannot be made: one error" \
+		"cannot mount a tmpfs: $(_oneline <"$T/err")"
+else
+	tcase "a directory that cannot be made: one error, none for its files"
+	exp_out_str "rc=1
+$T/ahead/mnt
+$T/ahead/mnt/dst
+$T/ahead/mnt/dst/src
+"
+	exp_err_lines 1
+	exp_err_match "$T/ahead/mnt/dst/src/sub: No space left on device"
+	tend
+fi
+
 tcase "many requests in flight at once"
 mkdir "$T/many"
 for i in $(seq 500); do echo "$i" >"$T/many/f$i"; done

@@ -1298,11 +1298,11 @@ static void enter_done(struct tree *t, struct op *op)
 }
 
 /*
- * A directory made in one this run made is entered as soon as its MKDIR
- * is sent: the agent takes requests in order, so what goes inside finds
- * it made, and the walk does not wait a round trip per directory.  Not
- * for --delete (whose listing of it depends on the answer) nor for an
- * archive (which may name a directory twice).
+ * A new directory inside one this run made is entered as soon as its
+ * MKDIR is sent: the agent carries out requests in order, so what goes
+ * inside finds it made, and the walk does not wait a round trip per
+ * directory.  Not for --delete (whose listing of it depends on the
+ * answer), nor for an archive (which may name a directory twice).
  */
 static void r_enter_ahead(struct tree *t, struct op *op)
 {

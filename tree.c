@@ -945,8 +945,8 @@ static int attention(void *arg)
 	return 0;
 }
 
-/* Run the slots until the walker's own call is answered. */
-static int tree_wait(struct tree *t, int rc)
+/* Run the slots until call, one of the walker's own, is answered. */
+static int tree_wait_for(struct tree *t, struct rpc_call *call, int rc)
 {
 	if (rc != 0) {
 		if (rpc_client_error(t->rpc) != NULL) {
@@ -957,16 +957,21 @@ static int tree_wait(struct tree *t, int rc)
 		}
 		return -1;
 	}
-	t->waiting = &t->wcall;
+	t->waiting = call;
 	for (;;) {
 		advance_all(t);
-		if (t->fatal || t->lost || rpc_call_finished(&t->wcall))
+		if (t->fatal || t->lost || rpc_call_finished(call))
 			break;
 		if (rpc_run(t->rpc, attention, t) != 0)
 			t->lost = 1;
 	}
 	t->waiting = NULL;
 	return t->fatal || t->lost ? -1 : 0;
+}
+
+static int tree_wait(struct tree *t, int rc)
+{
+	return tree_wait_for(t, &t->wcall, rc);
 }
 
 static struct rpc_call *wcall(struct tree *t, rpc_reply_fn fn)
@@ -2926,13 +2931,11 @@ static void tree_loop(struct tree *t)
 	}
 }
 
-/* The destination directory, made if need be. */
-static int prepare_remote_top(struct tree *t, const char *dir)
+/* What the look at the destination found, and what its MKDIR did (none
+ * in a dry run). */
+static int top_found(struct tree *t, const char *dir,
+    const struct rpc_call *c, const struct rpc_call *mk)
 {
-	struct rpc_call *c = wcall(t, NULL);
-
-	if (tree_wait(t, rpc_stat(t->rpc, c, dir, strlen(dir), 0)) != 0)
-		return -1;
 	if (c->final == RPC_R_STAT && c->st.type == RPC_T_DIR)
 		return 0;
 	if (c->final == RPC_R_STAT) {
@@ -2943,18 +2946,33 @@ static int prepare_remote_top(struct tree *t, const char *dir)
 		fail_call(t, dir, c);
 		return -1;
 	}
-	t->top.fresh = 1;
-	if (t->o.dry_run)
-		return 0;
-	c = wcall(t, NULL);
-	if (tree_wait(t, rpc_mkdir(t->rpc, c, dir, strlen(dir),
-	    RPC_MKDIR_PARENTS, 0777)) != 0)
-		return -1;
-	if (c->final != RPC_R_OK) {
-		fail_call(t, dir, c);
+	if (mk != NULL && mk->final != RPC_R_OK) {
+		fail_call(t, dir, mk);
 		return -1;
 	}
+	t->top.fresh = 1;
 	return 0;
+}
+
+/* The destination directory, made if need be.  The look and the MKDIR
+ * of what is missing (nothing, where all is there) go out together, so
+ * that a push to a new place waits one round trip here, not two. */
+static int prepare_remote_top(struct tree *t, const char *dir)
+{
+	struct rpc_call *c = wcall(t, NULL), mk;
+	int rc, made = !t->o.dry_run;
+
+	rpc_call_init(&mk, NULL, NULL);
+	rc = rpc_stat(t->rpc, c, dir, strlen(dir), 0);
+	if (rc == 0 && made)
+		rc = rpc_mkdir(t->rpc, &mk, dir, strlen(dir),
+		    RPC_MKDIR_PARENTS, 0777);
+	if (tree_wait(t, rc) == 0 && (!made || tree_wait_for(t, &mk, 0) == 0))
+		rc = top_found(t, dir, c, made ? &mk : NULL);
+	else
+		rc = -1;
+	rpc_call_release(&mk);
+	return rc;
 }
 
 static int prepare_local_top(struct tree *t, const char *dir)

@@ -20,9 +20,10 @@
  * the walk keeps one level per directory depth, and the slots are
  * allocated once.
  *
- * A directory is made 0700 while it is filled, so that one meant to be
- * read-only can still be written, and gets its mode and mtime once all
- * under it is done: its node counts what is still pending there.  Files
+ * A directory whose mode would not let it be filled (one meant to be
+ * read-only, say) is made 0700 while it is filled; every directory gets
+ * its mode and mtime once all under it is done: its node counts what is
+ * still pending there.  Files
  * are written to a temporary beside the target and renamed over it: the
  * agent's WRITE does that on the host, and pull does the same here.
  */
@@ -116,6 +117,7 @@ struct dirnode {
 	int have_attrs;		/* mode and mtime are the source's */
 	int contents;
 	uint32_t mode, old_mode;
+	uint32_t made_mode;	/* what this run made it with */
 	int64_t mtime, old_mtime;
 	uint32_t mtime_ns;
 	uint64_t dev, ino;
@@ -1237,11 +1239,18 @@ static void r_mkdir(struct tree *t, struct op *op)
 		enter_done(t, op);
 		return;
 	}
+	/* Its own mode where that lets it be filled (no chmod when it is
+	 * done), else 0700 till then. */
+	if (op->it.implicit)
+		n->made_mode = 0777;
+	else if ((op->it.mode & 0700) == 0700)
+		n->made_mode = op->it.mode & 07777;
+	else
+		n->made_mode = 0700;
 	n->parent->touched = 1;
 	op_call(op, S_MKDIR, NULL);
 	op_sent(t, op, rpc_mkdir(t->rpc, &op->call, op->dst, op->dst_len,
-	    op->it.implicit ? 0 : RPC_MKDIR_EXACT,
-	    op->it.implicit ? 0777 : 0700));
+	    op->it.implicit ? 0 : RPC_MKDIR_EXACT, n->made_mode));
 }
 
 static void r_create(struct tree *t, struct op *op)
@@ -1409,7 +1418,7 @@ static void dir_needs(struct op *op)
 	    n->old_mtime != n->mtime))
 		op->action = A_UPDATED;
 	if (n->fresh)
-		op->need_mode = n->have_attrs && n->mode != 0700;
+		op->need_mode = n->have_attrs && n->mode != n->made_mode;
 	else
 		op->need_mode = n->opened || (n->have_attrs &&
 		    n->old_mode != n->mode);

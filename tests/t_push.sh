@@ -99,7 +99,9 @@ without() {
 make_tree() {
 	local s=$1
 	rm -rf "$s"
-	mkdir -p "$s/a/b/c/d" "$s/empty" "$s/e1/e2" "$s/sp ace" "$s/ro" "$s/priv"
+	mkdir -p "$s/a/b/c/d" "$s/empty" "$s/e1/e2" "$s/sp ace" "$s/ro" "$s/priv" \
+		"$s/sgid" "$s/open"
+	echo g >"$s/sgid/f"
 	echo hello >"$s/a/f1"
 	printf 'deep' >"$s/a/b/c/d/deep"
 	: >"$s/zero"
@@ -119,6 +121,9 @@ make_tree() {
 	chmod 0755 "$s/run.sh"
 	chmod 0444 "$s/sp ace/it's \"q\""
 	chmod 0700 "$s/priv"
+	# Made with these modes at once (no umask, set-id kept).
+	chmod 2750 "$s/sgid"
+	chmod 0777 "$s/open"
 	touch -d '2001-02-03 04:05:06.123456789' "$s/a/f1" "$s/zero" "$s/big"
 	touch -h -d '2002-03-04 05:06:07.5' "$s/lnk" "$s/dangling"
 	touch -d '2003-01-01 00:00:01.25' "$s/a/b/c/d" "$s/a/b/c" "$s/empty" \

@@ -1341,20 +1341,18 @@ static void r_ahead_answered(struct tree *t, struct op *op)
 	int ok = c->final == RPC_R_OK;
 
 	if (op->state == S_MKDIR && call_failed(op, EEXIST)) {
-		op->retried = 1;
 		r_look(t, op, 0);
 		return;
 	}
 	if (op->state == S_LOOK)
 		ok = c->final == RPC_R_STAT && c->st.type == RPC_T_DIR;
-	if (!ok) {
-		n->failed = 1;
-		/* Said once, for the first directory that failed. */
-		if (!n->parent->failed && op->state == S_LOOK)
-			fail_errno(t, op->dst, EEXIST, NULL);
-		else if (!n->parent->failed)
-			fail_call(t, op->dst, c);
-	}
+	/* Said once, for the first directory that failed: something not
+	 * a directory in the way, or the error itself. */
+	if (!ok && !n->parent->failed && c->final == RPC_R_STAT)
+		fail_errno(t, op->dst, EEXIST, NULL);
+	else if (!ok && !n->parent->failed)
+		fail_call(t, op->dst, c);
+	n->failed = !ok;
 	n->ahead = 0;
 	op_end(t, op);
 	node_release(n);

@@ -650,4 +650,6 @@ if [ "${SANITIZE:-0}" != 1 ] && command -v valgrind >/dev/null; then
 		chk check "${c%:*}" "$W"
 		tend
 	done
+else
+	skip "--local under valgrind" "a sanitizer build, or no valgrind"
 fi

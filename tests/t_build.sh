@@ -11,7 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 require_cmd make
 require_cmd gzip
-require_cmd git
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CROSS=${REMOWT_CROSS_DIR:-$TOP/build/cross}
@@ -25,7 +24,8 @@ for a in mipsel x86_64; do
 		arches+=("$a")
 	fi
 done
-if [ ${#arches[@]} = 0 ] || ! git -C "$TOP" rev-parse 2>/dev/null; then
+if [ ${#arches[@]} = 0 ] || ! command -v git >/dev/null ||
+	! git -C "$TOP" rev-parse 2>/dev/null; then
 	skip "a changed agent source is rebuilt before it is embedded" \
 		"no cross toolchain or no git checkout (make cross first)"
 	exit 0
